@@ -2,7 +2,10 @@
 // then STASIS_* environment variables, then command-line flags.
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "common/result.h"
 
@@ -33,12 +36,33 @@ struct Config {
   AwsConfig aws;
 };
 
+// Looks up one environment variable; nullopt when it is not set. A seam so
+// tests need not touch the process environment.
+using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
+
+// The real process environment (getenv).
+EnvLookup ProcessEnv();
+
 // Loads `path` (a missing file means all defaults) and applies STASIS_*
 // environment overrides (STASIS_ADDRESS, STASIS_CHECKPOINT_DIR, ... the key
-// upper-cased with '.' as '_'). Unknown keys and bad values fail with
-// InvalidArgument naming the key, e.g. "config key checkpoint.compression:
-// \"foo\" is not one of none, gzip, lz4, zstd".
+// upper-cased with '.' as '_'; an empty variable counts as unset). Unknown
+// keys and bad values fail with InvalidArgument naming the key, e.g. "config
+// key checkpoint.compression in /etc/stasis/config.json: \"foo\" is not one
+// of none, gzip, lz4, zstd" or "environment variable STASIS_CHECKPOINT_STREAM:
+// \"x\" is not an integer". An unreadable or malformed file fails naming the
+// file (and the line, for syntax errors). STASIS_CONFIG is not read here: the
+// CLI picks `path`.
+//
+// db.path follows state.dir: when state.dir is set (file or environment)
+// and db.path is not, db.path becomes state.dir + "/stasis.db", so one
+// setting moves all of the daemon's state.
 Result<Config> LoadConfig(const std::string& path);
+Result<Config> LoadConfig(const std::string& path, const EnvLookup& env);
+
+// Parses config text (JSON with // and /* */ comments) on top of the
+// defaults, without environment overrides. `source` names the text in
+// errors (usually its path).
+Result<Config> ParseConfigText(std::string_view text, const std::string& source);
 
 // Checks every value; the same sentences as LoadConfig.
 Status Validate(const Config& config);

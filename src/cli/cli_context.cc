@@ -1,0 +1,70 @@
+#include "cli/cli_context.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <grpcpp/grpcpp.h>
+#include <iostream>
+
+namespace stasis::cli {
+
+int Fail(const std::string& message) {
+  std::cerr << "stasis: " << message << "\n";
+  return 1;
+}
+
+int Fail(const Status& status) { return Fail(status.message()); }
+
+Result<config::Config> CliContext::LoadedConfig() {
+  if (!config_) {
+    ASSIGN_OR_RETURN(config::Config c, config::LoadConfig(config_path));
+    if (!address.empty()) c.address = address;
+    config_ = std::make_unique<config::Config>(std::move(c));
+  }
+  return *config_;
+}
+
+Result<v1::Daemon::Stub*> CliContext::Daemon() {
+  if (stub_) return stub_.get();
+  ASSIGN_OR_RETURN(config::Config c, LoadedConfig());
+  const std::string& socket = c.address;
+  struct stat st {};
+  if (::stat(socket.c_str(), &st) != 0) {
+    if (errno == EACCES)
+      return Status::PermissionDenied("permission denied reaching the daemon socket " + socket +
+                                      "; run stasis as root");
+    return Status::Unavailable("the stasis daemon is not running (no socket at " + socket +
+                               "); start it with `sudo stasis daemon start`");
+  }
+  if (::access(socket.c_str(), R_OK | W_OK) != 0)
+    return Status::PermissionDenied("permission denied on the daemon socket " + socket +
+                                    "; run stasis as root");
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(64 << 20);
+  auto channel =
+      grpc::CreateCustomChannel("unix:" + socket, grpc::InsecureChannelCredentials(), args);
+  if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(3)))
+    return Status::Unavailable("the stasis daemon is not answering on " + socket +
+                               "; start it with `sudo stasis daemon start`");
+  stub_ = v1::Daemon::NewStub(channel);
+  return stub_.get();
+}
+
+}  // namespace stasis::cli
+
+namespace stasis::cli {
+std::string AbsoluteLocation(const std::string& location) {
+  if (location.empty() || location[0] == '/' || location.find("://") != std::string::npos)
+    return location;
+  char cwd[4096];
+  if (::getcwd(cwd, sizeof cwd) == nullptr) return location;
+  std::string out = cwd;
+  std::string rel = location;
+  if (rel.rfind("./", 0) == 0) rel.erase(0, 2);
+  if (rel == ".") return out;
+  return out + "/" + rel;
+}
+}  // namespace stasis::cli

@@ -1,0 +1,463 @@
+#include "daemon/checkpointer.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "archive/checkpoint_archive.h"
+#include "archive/compression.h"
+#include "common/log.h"
+#include "common/time_format.h"
+#include "common/unique_fd.h"
+#include "jobs/process_tree.h"
+#include "storage/location.h"
+#include "storage/storage_registry.h"
+
+namespace stasis::daemon {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+double SecondsSince(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Removes a work directory when it goes out of scope.
+class WorkDir {
+ public:
+  explicit WorkDir(std::string path) : path_(std::move(path)) {}
+  ~WorkDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  WorkDir(const WorkDir&) = delete;
+  WorkDir& operator=(const WorkDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Releases a per-job operation slot when it goes out of scope.
+class OperationSlot {
+ public:
+  OperationSlot(JobManager* jobs, std::string key) : jobs_(jobs), key_(std::move(key)) {}
+  ~OperationSlot() { jobs_->EndOperation(key_); }
+  OperationSlot(const OperationSlot&) = delete;
+  OperationSlot& operator=(const OperationSlot&) = delete;
+
+ private:
+  JobManager* jobs_;
+  std::string key_;
+};
+
+std::string Hostname() {
+  char buf[256] = {};
+  ::gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+std::string KernelRelease() {
+  struct utsname u {};
+  ::uname(&u);
+  return u.release;
+}
+
+// The command line and cwd of a process stasis did not start.
+JobSpec SpecFromProc(int pid) {
+  JobSpec spec;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
+  std::string arg;
+  while (std::getline(in, arg, '\0')) spec.argv.push_back(arg);
+  std::error_code ec;
+  auto cwd = fs::read_symlink("/proc/" + std::to_string(pid) + "/cwd", ec);
+  if (!ec) spec.cwd = cwd.string();
+  return spec;
+}
+
+Status ValidateCheckpointName(const std::string& name) {
+  if (name.empty() || name.find('/') != std::string::npos || name[0] == '.' || name.size() > 200)
+    return Status::InvalidArgument("--name '" + name +
+                                   "' must be a plain file name (no '/', not starting with '.')");
+  return Status::OK();
+}
+
+// Resumes (SIGCONT) a tree CRIU left stopped; logged, never fails the caller.
+void ResumeTree(int pid) {
+  Status st = jobs::SignalTree(pid, SIGCONT);
+  if (!st.ok()) STASIS_LOG(Error) << "cannot resume pid " << pid << ": " << st.message();
+}
+
+}  // namespace
+
+bool LooksLikeCheckpointName(const std::string& name) {
+  return name.rfind("dump-", 0) == 0 && archive::CompressionFromFileName(name).ok();
+}
+
+Checkpointer::Checkpointer(const config::Config* config, criu::Engine* engine, JobManager* jobs,
+                           jobs::Registry* registry)
+    : config_(config), engine_(engine), jobs_(jobs), registry_(registry) {}
+
+Result<std::string> Checkpointer::NewWorkDir(const std::string& prefix) {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::string base = config_->state_dir + "/work";
+  std::error_code ec;
+  fs::create_directories(base, ec);
+  if (ec) return Status::IOError("cannot create " + base + ": " + ec.message());
+  ::chmod(base.c_str(), 0700);
+  char suffix[24];
+  std::snprintf(suffix, sizeof suffix, "%016llx", static_cast<unsigned long long>(rng()));
+  std::string dir = base + "/" + prefix + "-" + suffix;
+  if (::mkdir(dir.c_str(), 0700) != 0) return ErrnoStatus("cannot create " + dir, errno);
+  return dir;
+}
+
+Result<DumpOutcome> Checkpointer::Dump(const DumpTarget& target, const DumpSettings& s) {
+  auto t_start = std::chrono::steady_clock::now();
+  if (engine_ == nullptr)
+    return Status::FailedPrecondition("CRIU was not found; run scripts/setup.sh to provision it");
+  std::string jid;
+  int pid = 0;
+  JobSpec spec;
+  std::string job_type = "process";
+  if (!target.job_id.empty()) {
+    ASSIGN_OR_RETURN(jobs::JobRecord job, jobs_->Get(target.job_id));
+    if (!jobs_->IsRunning(job))
+      return Status::FailedPrecondition("job '" + job.id + "' is not running (status " +
+                                        jobs::JobStatusName(job.status) +
+                                        "); there is nothing to checkpoint");
+    jid = job.id;
+    pid = job.pid;
+    spec = job.spec;
+    job_type = job.type;
+  } else {
+    pid = target.pid;
+    if (pid <= 0) return Status::InvalidArgument("PID must be a positive number");
+    if (::kill(pid, 0) != 0 && errno == ESRCH)
+      return Status::NotFound("no process with PID " + std::to_string(pid));
+    // A managed job's root dumped by pid is still that job.
+    ASSIGN_OR_RETURN(auto all, jobs_->List());
+    for (const auto& job : all) {
+      if (job.pid == pid && jobs_->IsRunning(job)) {
+        jid = job.id;
+        spec = job.spec;
+      }
+    }
+    if (jid.empty()) spec = SpecFromProc(pid);
+  }
+
+  std::string key = jid.empty() ? "pid:" + std::to_string(pid) : "job:" + jid;
+  std::string what = jid.empty() ? "process " + std::to_string(pid) : "job '" + jid + "'";
+  if (!jobs_->TryBeginOperation(key))
+    return Status::FailedPrecondition("a checkpoint or restore of " + what +
+                                      " is already in progress");
+  OperationSlot slot(jobs_, key);
+
+  // Everything that can be checked before freezing the process is checked here.
+  std::string dir = s.dir.empty() ? config_->checkpoint_dir : s.dir;
+  RETURN_IF_ERROR(storage::ParseLocation(dir).status());
+  ASSIGN_OR_RETURN(auto store, storage::StorageFor(dir));
+  RETURN_IF_ERROR(store->CheckWritable(dir));
+  std::string compression_name = s.compression.empty() ? config_->checkpoint_compression
+                                                       : s.compression;
+  ASSIGN_OR_RETURN(archive::Compression compression, archive::ParseCompression(compression_name));
+  int64_t created = NowUnixSeconds();
+  std::string ext(archive::ArchiveExtension(compression));
+  std::string name = s.name;
+  if (name.empty()) {
+    name = "dump-" + (jid.empty() ? std::to_string(pid) : jid) + "-" + CompactUtcStamp(created) +
+           ext;
+  } else {
+    RETURN_IF_ERROR(ValidateCheckpointName(name));
+    if (name.size() < ext.size() || name.compare(name.size() - ext.size(), ext.size(), ext) != 0)
+      name += ext;
+  }
+  std::string location = storage::JoinLocation(dir, name);
+  if (store->Stat(location).ok())
+    return Status::AlreadyExists("a checkpoint named " + location + " already exists");
+
+  ASSIGN_OR_RETURN(std::string work_path, NewWorkDir("dump"));
+  WorkDir work(work_path);
+  std::string images = work.path() + "/images";
+  if (::mkdir(images.c_str(), 0700) != 0) return ErrnoStatus("cannot create " + images, errno);
+
+  criu::DumpOptions dump_opts;
+  dump_opts.pid = pid;
+  dump_opts.images_dir = images;
+  dump_opts.tcp_established = s.tcp_established;
+  dump_opts.shell_job = s.shell_job;
+  dump_opts.ext_unix_sk = s.ext_unix_sk;
+  dump_opts.file_locks = s.file_locks;
+  auto t_freeze = std::chrono::steady_clock::now();
+  STASIS_LOG(Info) << "dumping " << what << " (pid " << pid << ") to " << location;
+  // On failure CRIU has resumed the tree itself.
+  RETURN_IF_ERROR(engine_->Dump(dump_opts).WithContext("checkpoint of " + what + " failed"));
+  double criu_seconds = SecondsSince(t_freeze);
+
+  // From here the tree is stopped: every failure must resume it.
+  archive::Manifest header;
+  header.kind = "plain";
+  header.job_id = jid;
+  header.job_type = job_type;
+  header.pid = pid;
+  header.job = spec;
+  auto criu_version = engine_->Version();
+  header.criu_version = criu_version.ok() ? *criu_version : "";
+  header.kernel = KernelRelease();
+  header.host = Hostname();
+  header.created_unix = created;
+  header.created = Rfc3339Utc(created);
+  header.compression = std::string(archive::CompressionName(compression));
+  header.tcp_established = s.tcp_established;
+  header.shell_job = s.shell_job;
+  header.file_locks = s.file_locks;
+  header.ext_unix_sk = s.ext_unix_sk;
+
+  auto fail = [&](const Status& st) -> Status {
+    ResumeTree(pid);
+    STASIS_LOG(Warn) << "dump of " << what << " failed; process resumed: " << st.message();
+    return st.WithContext("checkpoint of " + what + " failed (the process was resumed)");
+  };
+  auto writer = store->NewWriter(location);
+  if (!writer.ok()) return fail(writer.status());
+  auto manifest = archive::WriteCheckpointArchive(images, header, compression, **writer);
+  if (!manifest.ok()) {
+    (*writer)->Abort();
+    return fail(manifest.status());
+  }
+  Status committed = (*writer)->Commit();
+  if (!committed.ok()) {
+    (*writer)->Abort();
+    return fail(committed);
+  }
+
+  // Durably committed: now the process may go.
+  DumpOutcome out;
+  out.manifest = std::move(*manifest);
+  out.checkpoint.job_id = jid;
+  out.checkpoint.location = location;
+  out.checkpoint.created = created;
+  out.checkpoint.size = (*writer)->BytesWritten();
+  out.checkpoint.compression = header.compression;
+  out.checkpoint.kind = "plain";
+  Status recorded = registry_->AddCheckpoint(out.checkpoint);
+  if (!recorded.ok())
+    STASIS_LOG(Error) << "checkpoint " << location << " is committed but not recorded: "
+                      << recorded.message();
+
+  if (s.leave_running) {
+    ResumeTree(pid);
+  } else {
+    if (!jid.empty()) {
+      Status marked = jobs_->MarkDumped(jid);
+      if (!marked.ok()) STASIS_LOG(Error) << "cannot mark job " << jid << " dumped";
+    }
+    // SIGKILL to a PID-namespace init ends the whole namespace; otherwise
+    // every task of the (stopped) tree is killed.
+    if (spec.pid_namespace)
+      ::kill(pid, SIGKILL);
+    else
+      jobs::SignalTree(pid, SIGKILL).ok();
+  }
+  out.frozen_seconds = SecondsSince(t_freeze);
+  out.criu_seconds = criu_seconds;
+  out.total_seconds = SecondsSince(t_start);
+  STASIS_LOG(Info) << "checkpoint " << location << " committed (" << out.checkpoint.size
+                   << " bytes, frozen " << out.frozen_seconds << " s)";
+  return out;
+}
+
+Result<std::string> Checkpointer::LatestLocationFor(const std::string& jid,
+                                                    const std::string& dir) {
+  if (dir.empty()) {
+    ASSIGN_OR_RETURN(auto latest, registry_->LatestCheckpoint(jid));
+    if (!latest.has_value())
+      return Status::NotFound("job '" + jid +
+                              "' has no checkpoint here; pass --path or --dir where it is");
+    return latest->location;
+  }
+  ASSIGN_OR_RETURN(auto found, ListDir(dir));
+  for (const auto& c : found) {
+    if (c.header.job_id == jid) return c.record.location;
+  }
+  return Status::NotFound("no checkpoint of job '" + jid + "' in " + dir);
+}
+
+Result<RestoreOutcome> Checkpointer::Restore(const RestoreSettings& s) {
+  auto t_start = std::chrono::steady_clock::now();
+  if (engine_ == nullptr)
+    return Status::FailedPrecondition("CRIU was not found; run scripts/setup.sh to provision it");
+  std::string jid = s.job_id;
+  if (!jid.empty()) {
+    RETURN_IF_ERROR(ValidateJobId(jid));
+    ASSIGN_OR_RETURN(auto existing, registry_->GetJob(jid));
+    if (existing.has_value() && jobs_->IsRunning(*existing))
+      return Status::FailedPrecondition(
+          "job '" + jid + "' is running (pid " + std::to_string(existing->pid) +
+          "); kill it first, or restore a copy with `stasis restore process --path ...`");
+  } else {
+    if (s.path.empty()) return Status::InvalidArgument("restore process needs --path");
+    if (!s.new_jid.empty()) {
+      RETURN_IF_ERROR(ValidateJobId(s.new_jid));
+      ASSIGN_OR_RETURN(auto existing, registry_->GetJob(s.new_jid));
+      if (existing.has_value())
+        return Status::AlreadyExists("job '" + s.new_jid + "' already exists; pick another --jid");
+    }
+    jid = s.new_jid.empty() ? jobs_->NewJobId() : s.new_jid;
+  }
+  std::string location = s.path;
+  if (location.empty()) {
+    ASSIGN_OR_RETURN(location, LatestLocationFor(jid, s.dir));
+  }
+
+  std::string key = "job:" + jid;
+  if (!jobs_->TryBeginOperation(key))
+    return Status::FailedPrecondition("a checkpoint or restore of job '" + jid +
+                                      "' is already in progress");
+  OperationSlot slot(jobs_, key);
+
+  RETURN_IF_ERROR(storage::ParseLocation(location).status());
+  ASSIGN_OR_RETURN(auto store, storage::StorageFor(location));
+  auto reader = store->NewReader(location);
+  if (!reader.ok()) {
+    if (reader.status().code() == StatusCode::kNotFound)
+      return Status::NotFound("no checkpoint at " + location);
+    return reader.status().WithContext("cannot read " + location);
+  }
+  ASSIGN_OR_RETURN(std::string work_path, NewWorkDir("restore"));
+  WorkDir work(work_path);
+  std::string images = work.path() + "/images";
+  if (::mkdir(images.c_str(), 0700) != 0) return ErrnoStatus("cannot create " + images, errno);
+
+  // Every checksum is verified here, before anything is started.
+  auto extracted = archive::ExtractCheckpointArchive(**reader, images);
+  if (!extracted.ok())
+    return extracted.status().WithContext("cannot restore " + location +
+                                          " (nothing was started)");
+  archive::Manifest manifest = std::move(*extracted);
+
+  JobSpec spec = manifest.job;
+  criu::RestoreOptions opts;
+  opts.images_dir = images;
+  opts.tcp_established = manifest.tcp_established;
+  opts.shell_job = manifest.shell_job;
+  opts.ext_unix_sk = manifest.ext_unix_sk;
+  opts.file_locks = manifest.file_locks;
+  UniqueFd log_fd;
+  if (!manifest.job.log_path.empty()) {
+    // The job's stdout/stderr pointed at its log. CRIU would reopen that
+    // path and insist on its old size; instead hand it this job's log,
+    // matched by the original path (CRIU's key: the path without '/').
+    spec.log_path = jobs_->LogPathFor(jid);
+    std::error_code ec;
+    fs::create_directories(fs::path(spec.log_path).parent_path(), ec);
+    ::chmod(fs::path(spec.log_path).parent_path().c_str(), 0700);
+    log_fd.Reset(::open(spec.log_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
+    if (!log_fd.valid()) return ErrnoStatus("cannot open the job log " + spec.log_path, errno);
+    std::string key = manifest.job.log_path;
+    while (!key.empty() && key[0] == '/') key.erase(0, 1);
+    opts.inherit_fds.push_back({log_fd.get(), key});
+  }
+
+  auto t_criu = std::chrono::steady_clock::now();
+  STASIS_LOG(Info) << "restoring " << location << " as job " << jid;
+  auto pid = engine_->Restore(opts);
+  if (!pid.ok()) return pid.status().WithContext("restore of " + location + " failed");
+  RestoreOutcome out;
+  out.criu_seconds = SecondsSince(t_criu);
+  ASSIGN_OR_RETURN(out.job, jobs_->AdoptRestored(jid, spec, *pid));
+  if (out.job.type.empty()) out.job.type = manifest.job_type;
+  out.total_seconds = SecondsSince(t_start);
+  STASIS_LOG(Info) << "job " << jid << " restored as pid " << *pid << " in " << out.total_seconds
+                   << " s";
+  return out;
+}
+
+Result<std::vector<CheckpointSummary>> Checkpointer::ListDir(const std::string& dir) {
+  RETURN_IF_ERROR(storage::ParseLocation(dir).status());
+  ASSIGN_OR_RETURN(auto store, storage::StorageFor(dir));
+  ASSIGN_OR_RETURN(auto entries, store->List(dir));
+  std::vector<CheckpointSummary> out;
+  for (const auto& e : entries) {
+    if (e.is_dir || !LooksLikeCheckpointName(e.name)) continue;
+    auto reader = store->NewReader(e.location);
+    if (!reader.ok()) continue;
+    auto header = archive::ReadCheckpointHeader(**reader);
+    if (!header.ok()) {
+      STASIS_LOG(Warn) << "skipping " << e.location << ": " << header.status().message();
+      continue;
+    }
+    CheckpointSummary c;
+    c.header = std::move(*header);
+    c.record.job_id = c.header.job_id;
+    c.record.location = e.location;
+    c.record.created = c.header.created_unix;
+    c.record.size = e.size;
+    c.record.compression = c.header.compression;
+    c.record.kind = c.header.kind;
+    out.push_back(std::move(c));
+  }
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    if (a.record.created != b.record.created) return a.record.created > b.record.created;
+    return a.record.location > b.record.location;
+  });
+  return out;
+}
+
+Result<std::vector<CheckpointSummary>> Checkpointer::ListJob(const std::string& jid) {
+  ASSIGN_OR_RETURN(auto records, registry_->ListCheckpoints(jid));
+  std::vector<CheckpointSummary> out;
+  for (auto& r : records) {
+    CheckpointSummary c;
+    c.record = std::move(r);
+    c.header.job_id = c.record.job_id;
+    c.header.compression = c.record.compression;
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+Result<CheckpointSummary> Checkpointer::Inspect(const std::string& location) {
+  RETURN_IF_ERROR(storage::ParseLocation(location).status());
+  ASSIGN_OR_RETURN(auto store, storage::StorageFor(location));
+  auto info = store->Stat(location);
+  if (!info.ok()) {
+    if (info.status().code() == StatusCode::kNotFound)
+      return Status::NotFound("no checkpoint at " + location);
+    return info.status();
+  }
+  ASSIGN_OR_RETURN(auto reader, store->NewReader(location));
+  auto header = archive::ReadCheckpointHeader(*reader);
+  if (!header.ok()) return header.status().WithContext(location);
+  CheckpointSummary c;
+  c.header = std::move(*header);
+  c.record.job_id = c.header.job_id;
+  c.record.location = location;
+  c.record.created = c.header.created_unix;
+  c.record.size = info->size;
+  c.record.compression = c.header.compression;
+  c.record.kind = c.header.kind;
+  return c;
+}
+
+Status Checkpointer::Delete(const std::string& location) {
+  // Only ever delete what is recognisably a stasis checkpoint.
+  ASSIGN_OR_RETURN(auto summary, Inspect(location));
+  ASSIGN_OR_RETURN(auto store, storage::StorageFor(location));
+  RETURN_IF_ERROR(store->Remove(location));
+  Status st = registry_->RemoveCheckpoint(location);
+  if (!st.ok()) STASIS_LOG(Warn) << "checkpoint removed but its record stays: " << st.message();
+  (void)summary;
+  return Status::OK();
+}
+
+}  // namespace stasis::daemon

@@ -1,0 +1,93 @@
+// Checkpointer: dump and restore, where the safety rules live.
+//
+// Dump: CRIU leaves the tree stopped; the archive is streamed into storage
+// and committed; only then is the tree killed (or resumed with
+// --leave-running). On any failure the tree is resumed and the partial
+// object aborted. Restore: the archive is verified completely before CRIU
+// starts anything; a failed restore leaves no process behind.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "archive/manifest.h"
+#include "common/result.h"
+#include "config/config.h"
+#include "criu/engine.h"
+#include "daemon/job_manager.h"
+#include "jobs/job_record.h"
+
+namespace stasis::daemon {
+
+struct DumpTarget {
+  std::string job_id;  // set for `dump job`
+  int pid = 0;         // set for `dump process`
+};
+
+struct DumpSettings {
+  std::string dir;          // "" = config
+  std::string compression;  // "" = config
+  std::string name;         // "" = generated
+  bool leave_running = false;
+  bool tcp_established = false;
+  bool shell_job = false;
+  bool ext_unix_sk = false;
+  bool file_locks = false;
+};
+
+struct DumpOutcome {
+  jobs::CheckpointRecord checkpoint;
+  archive::Manifest manifest;
+  double criu_seconds = 0;
+  double frozen_seconds = 0;
+  double total_seconds = 0;
+};
+
+struct RestoreSettings {
+  std::string job_id;   // restore job
+  std::string path;     // a checkpoint location
+  std::string dir;      // where to look for the job's latest checkpoint
+  std::string new_jid;  // restore process: id for the new job
+};
+
+struct RestoreOutcome {
+  jobs::JobRecord job;
+  double criu_seconds = 0;
+  double total_seconds = 0;
+};
+
+// What a listing shows about one checkpoint.
+struct CheckpointSummary {
+  jobs::CheckpointRecord record;
+  archive::Manifest header;  // files empty; from the archive's head
+};
+
+class Checkpointer {
+ public:
+  Checkpointer(const config::Config* config, criu::Engine* engine, JobManager* jobs,
+               jobs::Registry* registry);
+
+  Result<DumpOutcome> Dump(const DumpTarget& target, const DumpSettings& settings);
+  Result<RestoreOutcome> Restore(const RestoreSettings& settings);
+
+  // Checkpoints found under a storage directory, newest first.
+  Result<std::vector<CheckpointSummary>> ListDir(const std::string& dir);
+  // Checkpoints the registry knows for a job, newest first.
+  Result<std::vector<CheckpointSummary>> ListJob(const std::string& jid);
+  Result<CheckpointSummary> Inspect(const std::string& location);
+  Status Delete(const std::string& location);
+
+ private:
+  Result<std::string> LatestLocationFor(const std::string& jid, const std::string& dir);
+  Result<std::string> NewWorkDir(const std::string& prefix);
+
+  const config::Config* config_;
+  criu::Engine* engine_;
+  JobManager* jobs_;
+  jobs::Registry* registry_;
+};
+
+// True for names stasis gives plain checkpoints: dump-*.tar[.gz|.lz4|.zst].
+bool LooksLikeCheckpointName(const std::string& name);
+
+}  // namespace stasis::daemon

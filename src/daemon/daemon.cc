@@ -1,0 +1,179 @@
+#include "daemon/daemon.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <grpcpp/grpcpp.h>
+#include <iostream>
+#include <memory>
+
+#include "common/log.h"
+#include "common/unique_fd.h"
+#include "criu/engine.h"
+#include "daemon/checkpointer.h"
+#include "daemon/job_manager.h"
+#include "daemon/service.h"
+#include "jobs/registry.h"
+
+namespace stasis::daemon {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// True when something accepts connections on the socket path.
+bool SocketLive(const std::string& path) {
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (!fd.valid() || path.size() >= sizeof addr.sun_path) return false;
+  std::strcpy(addr.sun_path, path.c_str());
+  return ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+}
+
+Status PrepareDirs(const config::Config& config) {
+  std::error_code ec;
+  for (const std::string& d : {config.state_dir, fs::path(config.db_path).parent_path().string(),
+                               fs::path(config.address).parent_path().string()}) {
+    fs::create_directories(d, ec);
+    if (ec) return Status::IOError("cannot create " + d + ": " + ec.message());
+  }
+  ::chmod(config.state_dir.c_str(), 0700);
+  if (config.checkpoint_dir.rfind("/", 0) == 0 && !fs::exists(config.checkpoint_dir)) {
+    fs::create_directories(config.checkpoint_dir, ec);
+    if (!ec) ::chmod(config.checkpoint_dir.c_str(), 0700);
+  }
+  return Status::OK();
+}
+
+// Tells a waiting parent (--detach) how start-up went.
+void Report(int fd, const std::string& msg) {
+  if (fd < 0) return;
+  ssize_t ignored = ::write(fd, msg.data(), msg.size());
+  (void)ignored;
+  ::close(fd);
+}
+
+int Serve(const config::Config& config, int report_fd) {
+  auto fail = [&](const std::string& msg) {
+    std::cerr << "stasis daemon: " << msg << "\n";
+    Report(report_fd, msg);
+    return 1;
+  };
+  LogLevel level;
+  if (ParseLogLevel(config.log_level, &level)) SetLogLevel(level);
+  ::umask(077);
+  if (::getuid() != 0) return fail("the daemon must run as root (CRIU needs it)");
+  Status st = PrepareDirs(config);
+  if (!st.ok()) return fail(st.message());
+  if (SocketLive(config.address))
+    return fail("a stasis daemon is already running on " + config.address);
+  ::unlink(config.address.c_str());
+
+  // Restored trees are re-parented to us when CRIU exits, so we can reap them.
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+
+  auto registry = jobs::Registry::Open(config.db_path);
+  if (!registry.ok()) return fail(registry.status().message());
+  auto engine = criu::OpenEngine(config.criu_path);
+  if (!engine.ok()) STASIS_LOG(Warn) << engine.status().message();
+  criu::Engine* engine_ptr = engine.ok() ? engine->get() : nullptr;
+
+  JobManager jobs(registry->get(), config.state_dir);
+  st = jobs.Reconcile();
+  if (!st.ok()) return fail(st.message());
+  Checkpointer checkpointer(&config, engine_ptr, &jobs, registry->get());
+  DaemonService service(&config, engine_ptr, &jobs, &checkpointer, registry->get());
+
+  // SIGTERM/SIGINT are taken by sigwait below, never by gRPC's threads.
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGTERM);
+  sigaddset(&stop, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("unix:" + config.address, grpc::InsecureServerCredentials());
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server) return fail("cannot listen on " + config.address);
+  ::chmod(config.address.c_str(), 0600);
+  STASIS_LOG(Info) << "stasis daemon " << STASIS_VERSION << " listening on " << config.address;
+  std::string pidfile = config.state_dir + "/daemon.pid";
+  {
+    std::string pid = std::to_string(::getpid()) + "\n";
+    UniqueFd pf(::open(pidfile.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    if (pf.valid()) {
+      ssize_t ignored = ::write(pf.get(), pid.data(), pid.size());
+      (void)ignored;
+    }
+  }
+  Report(report_fd, "ok");
+
+  int sig = 0;
+  sigwait(&stop, &sig);
+  STASIS_LOG(Info) << "signal " << sig << ": shutting down (jobs keep running)";
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  ::unlink(config.address.c_str());
+  ::unlink(pidfile.c_str());
+  return 0;
+}
+
+}  // namespace
+
+int RunDaemon(const config::Config& config, const DaemonOptions& options) {
+  if (!options.detach) return Serve(config, -1);
+
+  int pipefd[2];
+  if (::pipe2(pipefd, O_CLOEXEC) != 0) {
+    std::perror("stasis daemon: pipe");
+    return 1;
+  }
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    std::perror("stasis daemon: fork");
+    return 1;
+  }
+  if (pid == 0) {
+    ::close(pipefd[0]);
+    ::setsid();
+    std::error_code ec;
+    fs::create_directories(config.state_dir, ec);
+    std::string log = config.state_dir + "/daemon.log";
+    int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    int in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (out >= 0) {
+      ::dup2(out, STDOUT_FILENO);
+      ::dup2(out, STDERR_FILENO);
+    }
+    if (in >= 0) ::dup2(in, STDIN_FILENO);
+    ::_exit(Serve(config, pipefd[1]));
+  }
+  ::close(pipefd[1]);
+  std::string msg;
+  char buf[512];
+  ssize_t n;
+  while ((n = ::read(pipefd[0], buf, sizeof buf)) > 0) msg.append(buf, static_cast<size_t>(n));
+  ::close(pipefd[0]);
+  if (msg == "ok") {
+    std::cout << "stasis daemon started (pid " << pid << "), listening on " << config.address
+              << "\n";
+    return 0;
+  }
+  std::cerr << "stasis daemon: " << (msg.empty() ? "failed to start; see " + config.state_dir +
+                                                        "/daemon.log"
+                                                  : msg)
+            << "\n";
+  return 1;
+}
+
+}  // namespace stasis::daemon
