@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstddef>
 
 namespace stasis::storage {
 
@@ -107,6 +108,13 @@ std::string JoinLocation(const std::string& dir, const std::string& name) {
   return out;
 }
 
-bool IsDirectoryBucket(std::string_view bucket) { return bucket.ends_with("--x-s3"); }
+bool IsDirectoryBucket(std::string_view bucket) {
+  constexpr std::string_view kSuffix = "--x-s3";
+  if (!bucket.ends_with(kSuffix)) return false;
+  // "base--azid": both parts present.
+  std::string_view rest = bucket.substr(0, bucket.size() - kSuffix.size());
+  size_t sep = rest.rfind("--");
+  return sep != std::string_view::npos && sep > 0 && sep + 2 < rest.size();
+}
 
 }  // namespace stasis::storage

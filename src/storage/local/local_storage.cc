@@ -1,0 +1,108 @@
+#include "storage/local/local_storage.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "storage/local/local_internal.h"
+#include "storage/local/local_reader.h"
+#include "storage/local/local_writer.h"
+#include "storage/location.h"
+
+namespace stasis::storage {
+
+namespace {
+
+ObjectInfo InfoFrom(const std::string& location, const std::string& name, const struct stat& st) {
+  ObjectInfo info;
+  info.location = location;
+  info.name = name;
+  info.is_dir = S_ISDIR(st.st_mode);
+  info.size = info.is_dir ? 0 : static_cast<uint64_t>(st.st_size);
+  info.mtime = st.st_mtim.tv_sec;
+  return info;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Writer>> LocalStorage::NewWriter(const std::string& location) {
+  ASSIGN_OR_RETURN(std::string path, LocalPath(location));
+  return LocalWriter::Open(path);
+}
+
+Result<std::unique_ptr<Reader>> LocalStorage::NewReader(const std::string& location) {
+  ASSIGN_OR_RETURN(std::string path, LocalPath(location));
+  return LocalReader::Open(path);
+}
+
+Result<std::vector<ObjectInfo>> LocalStorage::List(const std::string& dir) {
+  ASSIGN_OR_RETURN(std::string path, LocalPath(dir));
+  ASSIGN_OR_RETURN(UniqueFd dir_fd, OpenDirectory(path));
+  DIR* d = ::fdopendir(dir_fd.get());
+  if (d == nullptr) return ErrnoStatus("cannot list " + path, errno);
+  dir_fd.Release();  // owned by `d` now
+  std::vector<ObjectInfo> out;
+  while (struct dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name == "." || name == ".." || IsTempName(name)) continue;
+    struct stat st {};
+    // Entries may vanish while we list (a concurrent delete): skip them.
+    if (::fstatat(::dirfd(d), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) continue;
+    out.push_back(InfoFrom(JoinLocation(dir, name), name, st));
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end(),
+            [](const ObjectInfo& a, const ObjectInfo& b) { return a.name < b.name; });
+  return out;
+}
+
+Result<ObjectInfo> LocalStorage::Stat(const std::string& location) {
+  ASSIGN_OR_RETURN(std::string path, LocalPath(location));
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    int err = errno;
+    if (err == ENOENT) return Status::NotFound(path + " does not exist");
+    return ErrnoStatus("cannot stat " + path, err);
+  }
+  return InfoFrom(location, SplitPath(path).second, st);
+}
+
+Status LocalStorage::Remove(const std::string& location) {
+  ASSIGN_OR_RETURN(std::string path, LocalPath(location));
+  auto [dir, name] = SplitPath(path);
+  ASSIGN_OR_RETURN(UniqueFd dir_fd, OpenDirectory(dir));
+  struct stat st {};
+  if (::fstatat(dir_fd.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    int err = errno;
+    if (err == ENOENT) return Status::NotFound(path + " does not exist");
+    return ErrnoStatus("cannot stat " + path, err);
+  }
+  int flags = S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0;
+  if (::unlinkat(dir_fd.get(), name.c_str(), flags) != 0) {
+    int err = errno;
+    if (err == ENOTEMPTY || err == EEXIST)
+      return Status::FailedPrecondition(path + " is a directory that is not empty");
+    return ErrnoStatus("cannot remove " + path, err);
+  }
+  // A delete should survive a crash as surely as a commit does.
+  ::fsync(dir_fd.get());
+  return Status::OK();
+}
+
+Status LocalStorage::CheckWritable(const std::string& dir) {
+  ASSIGN_OR_RETURN(std::string path, LocalPath(dir));
+  ASSIGN_OR_RETURN(UniqueFd dir_fd, OpenDirectory(path));
+  std::string probe = TempNameFor("stasis-probe");
+  UniqueFd fd(::openat(dir_fd.get(), probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!fd.valid()) return CreateError(path, "a checkpoint in " + path, errno);
+  fd.Reset();
+  ::unlinkat(dir_fd.get(), probe.c_str(), 0);
+  return Status::OK();
+}
+
+}  // namespace stasis::storage
