@@ -1,12 +1,12 @@
 #include "cli/cli_context.h"
 
+#include <grpcpp/grpcpp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <grpcpp/grpcpp.h>
 #include <iostream>
 
 namespace stasis::cli {
@@ -16,7 +16,9 @@ int Fail(const std::string& message) {
   return 1;
 }
 
-int Fail(const Status& status) { return Fail(status.message()); }
+int Fail(const Status& status) {
+  return Fail(status.message());
+}
 
 Result<config::Config> CliContext::LoadedConfig() {
   if (!config_) {

@@ -13,10 +13,10 @@
 namespace stasis::cli {
 
 struct CliContext {
-  std::string config_path;     // --config / STASIS_CONFIG / default
-  std::string address;         // --address overrides config
-  std::string output = "text"; // --output text|json
-  std::function<int()> action; // set by the chosen subcommand
+  std::string config_path;      // --config / STASIS_CONFIG / default
+  std::string address;          // --address overrides config
+  std::string output = "text";  // --output text|json
+  std::function<int()> action;  // set by the chosen subcommand
 
   bool json() const { return output == "json"; }
   // Loads the config once (file, then STASIS_* environment).

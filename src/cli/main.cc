@@ -1,9 +1,8 @@
 // stasis: checkpoint and restore Linux processes to local disk or S3.
 // One binary: the CLI, and the daemon behind `stasis daemon start`.
+#include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <iostream>
-
-#include <CLI/CLI.hpp>
 
 #include "cli/cli_context.h"
 #include "cli/commands/commands.h"

@@ -7,14 +7,17 @@
 
 namespace stasis::cli {
 
-std::string OrDash(const std::string& s) { return s.empty() ? "-" : s; }
+std::string OrDash(const std::string& s) {
+  return s.empty() ? "-" : s;
+}
 
 void PrintTable(const std::vector<std::string>& header,
                 const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> width(header.size());
   for (size_t i = 0; i < header.size(); ++i) width[i] = header[i].size();
   for (const auto& r : rows)
-    for (size_t i = 0; i < r.size() && i < width.size(); ++i) width[i] = std::max(width[i], r[i].size());
+    for (size_t i = 0; i < r.size() && i < width.size(); ++i)
+      width[i] = std::max(width[i], r[i].size());
   auto line = [&](const std::vector<std::string>& cells) {
     std::string out;
     for (size_t i = 0; i < cells.size(); ++i) {
@@ -47,16 +50,16 @@ nlohmann::json CheckpointToJson(const v1::Checkpoint& c) {
 }
 
 nlohmann::json JobToJson(const v1::Job& job) {
-  nlohmann::json j = {{"id", job.id()},
-                      {"type", job.type()},
-                      {"pid", job.pid()},
-                      {"status", job.status()},
-                      {"exit_code", job.exit_code()},
-                      {"created", job.created() ? Rfc3339Utc(job.created()) : ""},
-                      {"argv", std::vector<std::string>(job.spec().argv().begin(),
-                                                        job.spec().argv().end())},
-                      {"cwd", job.spec().cwd()},
-                      {"log", job.spec().log_path()}};
+  nlohmann::json j = {
+      {"id", job.id()},
+      {"type", job.type()},
+      {"pid", job.pid()},
+      {"status", job.status()},
+      {"exit_code", job.exit_code()},
+      {"created", job.created() ? Rfc3339Utc(job.created()) : ""},
+      {"argv", std::vector<std::string>(job.spec().argv().begin(), job.spec().argv().end())},
+      {"cwd", job.spec().cwd()},
+      {"log", job.spec().log_path()}};
   if (!job.last_checkpoint().location().empty())
     j["last_checkpoint"] = CheckpointToJson(job.last_checkpoint());
   else
@@ -64,6 +67,8 @@ nlohmann::json JobToJson(const v1::Job& job) {
   return j;
 }
 
-void PrintJson(const nlohmann::json& j) { std::cout << j.dump(2) << "\n"; }
+void PrintJson(const nlohmann::json& j) {
+  std::cout << j.dump(2) << "\n";
+}
 
 }  // namespace stasis::cli

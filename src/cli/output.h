@@ -1,10 +1,9 @@
 // Printing: aligned text tables for people, JSON for programs.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "stasis/v1/daemon.pb.h"
 

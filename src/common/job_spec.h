@@ -10,9 +10,9 @@ namespace stasis {
 struct JobSpec {
   std::vector<std::string> argv;  // empty for processes stasis did not start
   std::string cwd;
-  std::vector<std::string> env;   // "KEY=VALUE"
-  std::string log_path;           // where stdout/stderr went ("" if unmanaged)
-  bool pid_namespace = false;     // the job's root is the init of its own PID namespace
+  std::vector<std::string> env;  // "KEY=VALUE"
+  std::string log_path;          // where stdout/stderr went ("" if unmanaged)
+  bool pid_namespace = false;    // the job's root is the init of its own PID namespace
 };
 
 }  // namespace stasis

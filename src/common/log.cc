@@ -12,23 +12,34 @@ namespace {
 std::atomic<int> g_level{static_cast<int>(LogLevel::kInfo)};
 const char* LevelName(LogLevel l) {
   switch (l) {
-    case LogLevel::kTrace: return "TRACE";
-    case LogLevel::kDebug: return "DEBUG";
-    case LogLevel::kInfo: return "INFO";
-    case LogLevel::kWarn: return "WARN";
-    case LogLevel::kError: return "ERROR";
+    case LogLevel::kTrace:
+      return "TRACE";
+    case LogLevel::kDebug:
+      return "DEBUG";
+    case LogLevel::kInfo:
+      return "INFO";
+    case LogLevel::kWarn:
+      return "WARN";
+    case LogLevel::kError:
+      return "ERROR";
   }
   return "?";
 }
 }  // namespace
 
-void SetLogLevel(LogLevel level) { g_level = static_cast<int>(level); }
-bool LogEnabled(LogLevel level) { return static_cast<int>(level) >= g_level.load(); }
+void SetLogLevel(LogLevel level) {
+  g_level = static_cast<int>(level);
+}
+bool LogEnabled(LogLevel level) {
+  return static_cast<int>(level) >= g_level.load();
+}
 
 bool ParseLogLevel(std::string_view name, LogLevel* out) {
-  static const std::pair<std::string_view, LogLevel> kNames[] = {
-      {"trace", LogLevel::kTrace}, {"debug", LogLevel::kDebug}, {"info", LogLevel::kInfo},
-      {"warn", LogLevel::kWarn},   {"error", LogLevel::kError}};
+  static const std::pair<std::string_view, LogLevel> kNames[] = {{"trace", LogLevel::kTrace},
+                                                                 {"debug", LogLevel::kDebug},
+                                                                 {"info", LogLevel::kInfo},
+                                                                 {"warn", LogLevel::kWarn},
+                                                                 {"error", LogLevel::kError}};
   for (const auto& [n, l] : kNames) {
     if (n == name) {
       *out = l;

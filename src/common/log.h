@@ -39,7 +39,7 @@ struct LogVoidify {
 
 }  // namespace stasis
 
-#define STASIS_LOG(level)                                    \
-  !::stasis::LogEnabled(::stasis::LogLevel::k##level)        \
-      ? (void)0                                              \
+#define STASIS_LOG(level)                             \
+  !::stasis::LogEnabled(::stasis::LogLevel::k##level) \
+      ? (void)0                                       \
       : ::stasis::LogVoidify() & ::stasis::LogLine(::stasis::LogLevel::k##level)

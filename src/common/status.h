@@ -11,15 +11,15 @@ namespace stasis {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,     // bad input from the user; retrying cannot help
-  kNotFound,            // unknown job, pid, path, key
+  kInvalidArgument,  // bad input from the user; retrying cannot help
+  kNotFound,         // unknown job, pid, path, key
   kAlreadyExists,
   kFailedPrecondition,  // state forbids it (job running, dump in progress)
   kPermissionDenied,
-  kUnavailable,         // transient: retrying may help (network, 5xx)
-  kCorruption,          // damaged, truncated or foreign checkpoint
+  kUnavailable,  // transient: retrying may help (network, 5xx)
+  kCorruption,   // damaged, truncated or foreign checkpoint
   kIOError,
-  kResourceExhausted,   // no space, no memory budget
+  kResourceExhausted,  // no space, no memory budget
   kUnimplemented,
   kInternal,
 };
@@ -30,7 +30,9 @@ class [[nodiscard]] Status {
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
   static Status OK() { return Status(); }
-  static Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+  static Status InvalidArgument(std::string m) {
+    return {StatusCode::kInvalidArgument, std::move(m)};
+  }
   static Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
   static Status AlreadyExists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
   static Status FailedPrecondition(std::string m) {
@@ -72,8 +74,8 @@ Status ErrnoStatus(std::string_view context, int err);
 }  // namespace stasis
 
 // Propagates a non-OK Status. Not an expression; use as a statement.
-#define RETURN_IF_ERROR(expr)                    \
-  do {                                           \
-    ::stasis::Status _st = (expr);               \
-    if (!_st.ok()) return _st;                   \
+#define RETURN_IF_ERROR(expr)      \
+  do {                             \
+    ::stasis::Status _st = (expr); \
+    if (!_st.ok()) return _st;     \
   } while (0)

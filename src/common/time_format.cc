@@ -16,10 +16,18 @@ std::string Format(int64_t unix_seconds, const char* fmt) {
 }
 }  // namespace
 
-int64_t NowUnixSeconds() { return static_cast<int64_t>(std::time(nullptr)); }
-std::string CompactUtcStamp(int64_t s) { return Format(s, "%Y%m%dT%H%M%SZ"); }
-std::string HumanUtcTime(int64_t s) { return Format(s, "%Y-%m-%d %H:%M:%S"); }
-std::string Rfc3339Utc(int64_t s) { return Format(s, "%Y-%m-%dT%H:%M:%SZ"); }
+int64_t NowUnixSeconds() {
+  return static_cast<int64_t>(std::time(nullptr));
+}
+std::string CompactUtcStamp(int64_t s) {
+  return Format(s, "%Y%m%dT%H%M%SZ");
+}
+std::string HumanUtcTime(int64_t s) {
+  return Format(s, "%Y-%m-%d %H:%M:%S");
+}
+std::string Rfc3339Utc(int64_t s) {
+  return Format(s, "%Y-%m-%dT%H:%M:%SZ");
+}
 
 std::string HumanBytes(uint64_t bytes) {
   static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};

@@ -38,9 +38,12 @@ std::string DescribeParseError(const json::parse_error& e) {
 
 const char* TypeName(ValueType type) {
   switch (type) {
-    case ValueType::kString: return "a string";
-    case ValueType::kInt: return "an integer";
-    case ValueType::kBool: return "true or false";
+    case ValueType::kString:
+      return "a string";
+    case ValueType::kInt:
+      return "an integer";
+    case ValueType::kBool:
+      return "true or false";
   }
   return "?";
 }
@@ -171,6 +174,8 @@ Result<Config> LoadConfig(const std::string& path, const EnvLookup& env) {
   return state.config;
 }
 
-Result<Config> LoadConfig(const std::string& path) { return LoadConfig(path, ProcessEnv()); }
+Result<Config> LoadConfig(const std::string& path) {
+  return LoadConfig(path, ProcessEnv());
+}
 
 }  // namespace stasis::config

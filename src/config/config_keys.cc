@@ -36,8 +36,7 @@ const std::array<KeyInfo, 16> kKeys = {{
     {"log.level", "STASIS_LOG_LEVEL", "Daemon log level: trace, debug, info, warn or error.",
      &Config::log_level, CheckLogLevel},
     {"aws.region", "STASIS_AWS_REGION",
-     "S3 region; empty: AWS_REGION, AWS_DEFAULT_REGION, then ~/.aws/config.",
-     &AwsConfig::region},
+     "S3 region; empty: AWS_REGION, AWS_DEFAULT_REGION, then ~/.aws/config.", &AwsConfig::region},
     {"aws.endpoint", "STASIS_AWS_ENDPOINT",
      "S3-compatible endpoint URL (MinIO, Ceph, ...); empty: AWS_ENDPOINT_URL, then AWS.",
      &AwsConfig::endpoint, CheckHttpUrl},
@@ -48,8 +47,8 @@ const std::array<KeyInfo, 16> kKeys = {{
      "Secret for access_key_id; prefer the environment or ~/.aws/credentials.",
      &AwsConfig::secret_access_key, nullptr, 0, 0, /*secret=*/true},
     {"aws.session_token", "STASIS_AWS_SESSION_TOKEN",
-     "Session token that comes with temporary credentials.", &AwsConfig::session_token, nullptr,
-     0, 0, /*secret=*/true},
+     "Session token that comes with temporary credentials.", &AwsConfig::session_token, nullptr, 0,
+     0, /*secret=*/true},
     {"aws.profile", "STASIS_AWS_PROFILE",
      "Profile in ~/.aws/credentials and ~/.aws/config; empty: AWS_PROFILE, then default.",
      &AwsConfig::profile},
@@ -60,7 +59,9 @@ const std::array<KeyInfo, 16> kKeys = {{
 
 }  // namespace
 
-std::span<const KeyInfo> AllKeys() { return kKeys; }
+std::span<const KeyInfo> AllKeys() {
+  return kKeys;
+}
 
 const KeyInfo* FindKey(std::string_view name) {
   for (const KeyInfo& key : kKeys) {
@@ -81,9 +82,12 @@ bool IsSection(std::string_view name) {
 
 ValueType TypeOf(const KeyInfo& key) {
   switch (key.field.index()) {
-    case 1: return ValueType::kInt;
-    case 3: return ValueType::kBool;
-    default: return ValueType::kString;
+    case 1:
+      return ValueType::kInt;
+    case 3:
+      return ValueType::kBool;
+    default:
+      return ValueType::kString;
   }
 }
 

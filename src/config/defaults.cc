@@ -15,7 +15,9 @@ namespace {
 // Keys whose default follows another key. Writing them out would pin them:
 // a user who later edits state.dir would keep the database in the old place.
 // They are shown commented out instead.
-bool FollowsAnotherKey(std::string_view name) { return name == "db.path"; }
+bool FollowsAnotherKey(std::string_view name) {
+  return name == "db.path";
+}
 
 // One member of a JSON object: its help comment and `"key": value`, which is
 // written as a comment too when the member is commented out.
@@ -60,7 +62,9 @@ std::string ValueText(const internal::KeyInfo& key, const Config& config) {
   return out;
 }
 
-std::string Quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
+std::string Quoted(std::string_view s) {
+  return "\"" + std::string(s) + "\"";
+}
 
 // The members of one section, gathered as one top-level member. A section
 // whose keys are all commented out is commented out as a whole, on one line.

@@ -1,9 +1,9 @@
 // STASIS_* environment variables: one per key (see config_keys.cc), applied
 // after the file and checked with the same rules.
-#include <cstdlib>
 #include <strings.h>
 
 #include <charconv>
+#include <cstdlib>
 #include <string>
 
 #include "config/config_internal.h"
@@ -22,20 +22,22 @@ namespace internal {
 
 namespace {
 
-std::string Quoted(const std::string& value) { return "\"" + value + "\""; }
+std::string Quoted(const std::string& value) {
+  return "\"" + value + "\"";
+}
 
 // Converts the variable's text to the key's type, or says why it cannot.
 Result<Value> ParseEnvValue(const KeyInfo& key, const std::string& text) {
   switch (TypeOf(key)) {
-    case ValueType::kString: return Value(text);
+    case ValueType::kString:
+      return Value(text);
     case ValueType::kInt: {
       int64_t n = 0;
       const char* end = text.data() + text.size();
       auto [ptr, ec] = std::from_chars(text.data(), end, n);
       if (ec == std::errc::result_out_of_range) {
-        return Status::InvalidArgument(Quoted(text) + " is not between " +
-                                       std::to_string(key.min) + " and " +
-                                       std::to_string(key.max));
+        return Status::InvalidArgument(Quoted(text) + " is not between " + std::to_string(key.min) +
+                                       " and " + std::to_string(key.max));
       }
       if (ec != std::errc() || ptr != end)
         return Status::InvalidArgument(Quoted(text) + " is not an integer");

@@ -167,15 +167,15 @@ Result<DumpOutcome> Checkpointer::Dump(const DumpTarget& target, const DumpSetti
   RETURN_IF_ERROR(storage::ParseLocation(dir).status());
   ASSIGN_OR_RETURN(auto store, storage::StorageFor(dir));
   RETURN_IF_ERROR(store->CheckWritable(dir));
-  std::string compression_name = s.compression.empty() ? config_->checkpoint_compression
-                                                       : s.compression;
+  std::string compression_name =
+      s.compression.empty() ? config_->checkpoint_compression : s.compression;
   ASSIGN_OR_RETURN(archive::Compression compression, archive::ParseCompression(compression_name));
   int64_t created = NowUnixSeconds();
   std::string ext(archive::ArchiveExtension(compression));
   std::string name = s.name;
   if (name.empty()) {
-    name = "dump-" + (jid.empty() ? std::to_string(pid) : jid) + "-" + CompactUtcStamp(created) +
-           ext;
+    name =
+        "dump-" + (jid.empty() ? std::to_string(pid) : jid) + "-" + CompactUtcStamp(created) + ext;
   } else {
     RETURN_IF_ERROR(ValidateCheckpointName(name));
     if (name.size() < ext.size() || name.compare(name.size() - ext.size(), ext.size(), ext) != 0)
@@ -251,8 +251,8 @@ Result<DumpOutcome> Checkpointer::Dump(const DumpTarget& target, const DumpSetti
   out.checkpoint.kind = "plain";
   Status recorded = registry_->AddCheckpoint(out.checkpoint);
   if (!recorded.ok())
-    STASIS_LOG(Error) << "checkpoint " << location << " is committed but not recorded: "
-                      << recorded.message();
+    STASIS_LOG(Error) << "checkpoint " << location
+                      << " is committed but not recorded: " << recorded.message();
 
   if (s.leave_running) {
     ResumeTree(pid);
@@ -341,8 +341,7 @@ Result<RestoreOutcome> Checkpointer::Restore(const RestoreSettings& s) {
   // Every checksum is verified here, before anything is started.
   auto extracted = archive::ExtractCheckpointArchive(**reader, images);
   if (!extracted.ok())
-    return extracted.status().WithContext("cannot restore " + location +
-                                          " (nothing was started)");
+    return extracted.status().WithContext("cannot restore " + location + " (nothing was started)");
   archive::Manifest manifest = std::move(*extracted);
 
   JobSpec spec = manifest.job;

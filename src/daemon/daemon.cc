@@ -1,6 +1,7 @@
 #include "daemon/daemon.h"
 
 #include <fcntl.h>
+#include <grpcpp/grpcpp.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -11,7 +12,6 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <grpcpp/grpcpp.h>
 #include <iostream>
 #include <memory>
 
@@ -47,7 +47,7 @@ Status PrepareDirs(const config::Config& config) {
     if (ec) return Status::IOError("cannot create " + d + ": " + ec.message());
   }
   ::chmod(config.state_dir.c_str(), 0700);
-  if (config.checkpoint_dir.rfind("/", 0) == 0 && !fs::exists(config.checkpoint_dir)) {
+  if (config.checkpoint_dir.starts_with('/') && !fs::exists(config.checkpoint_dir)) {
     fs::create_directories(config.checkpoint_dir, ec);
     if (!ec) ::chmod(config.checkpoint_dir.c_str(), 0700);
   }
@@ -169,9 +169,8 @@ int RunDaemon(const config::Config& config, const DaemonOptions& options) {
               << "\n";
     return 0;
   }
-  std::cerr << "stasis daemon: " << (msg.empty() ? "failed to start; see " + config.state_dir +
-                                                        "/daemon.log"
-                                                  : msg)
+  std::cerr << "stasis daemon: "
+            << (msg.empty() ? "failed to start; see " + config.state_dir + "/daemon.log" : msg)
             << "\n";
   return 1;
 }

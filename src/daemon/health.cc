@@ -21,8 +21,7 @@ std::vector<HealthCheck> RunHealthChecks(const config::Config& config, criu::Eng
   } else {
     out.push_back({"criu", "binary", "ok", engine->Describe()});
     auto v = engine->Version();
-    out.push_back({"criu", "version", v.ok() ? "ok" : "error",
-                   v.ok() ? *v : v.status().message()});
+    out.push_back({"criu", "version", v.ok() ? "ok" : "error", v.ok() ? *v : v.status().message()});
     auto c = engine->Check();
     out.push_back({"criu", "criu check", c.ok() ? "ok" : "error",
                    c.ok() ? "Looks good" : c.status().message()});

@@ -12,7 +12,7 @@ namespace stasis::daemon {
 struct HealthCheck {
   std::string section;  // "criu", "daemon", "storage"
   std::string name;
-  std::string state;    // "ok" | "warn" | "error"
+  std::string state;  // "ok" | "warn" | "error"
   std::string detail;
 };
 

@@ -43,8 +43,7 @@ std::string JobManager::NewJobId() {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   for (;;) {
     char buf[16];
-    std::snprintf(buf, sizeof buf, "job-%06llx",
-                  static_cast<unsigned long long>(rng() & 0xffffff));
+    std::snprintf(buf, sizeof buf, "job-%06llx", static_cast<unsigned long long>(rng() & 0xffffff));
     auto existing = registry_->GetJob(buf);
     if (existing.ok() && !existing->has_value()) return buf;
   }
@@ -74,7 +73,8 @@ Status JobManager::Reconcile() {
 }
 
 Result<JobRecord> JobManager::Run(const std::string& requested, JobSpec spec) {
-  if (spec.argv.empty()) return Status::InvalidArgument("no command given to run (use -- CMD ARGS)");
+  if (spec.argv.empty())
+    return Status::InvalidArgument("no command given to run (use -- CMD ARGS)");
   std::string jid = requested.empty() ? NewJobId() : requested;
   RETURN_IF_ERROR(ValidateJobId(jid));
   {
@@ -115,7 +115,9 @@ Result<JobRecord> JobManager::Get(const std::string& jid) {
   return *job;
 }
 
-Result<std::vector<JobRecord>> JobManager::List() { return registry_->ListJobs(); }
+Result<std::vector<JobRecord>> JobManager::List() {
+  return registry_->ListJobs();
+}
 
 Result<JobRecord> JobManager::Kill(const std::string& jid, int grace_ms) {
   ASSIGN_OR_RETURN(JobRecord job, Get(jid));
@@ -214,10 +216,11 @@ void JobManager::OnExit(const std::string& jid, int pid, jobs::ExitInfo info) {
     }
     job.pid = 0;
     Status st = registry_->PutJob(job);
-    if (!st.ok()) STASIS_LOG(Error) << "cannot record the end of job " << jid << ": " << st.message();
+    if (!st.ok())
+      STASIS_LOG(Error) << "cannot record the end of job " << jid << ": " << st.message();
   }
-  STASIS_LOG(Info) << "job " << jid << " (pid " << pid << ") ended: "
-                   << jobs::JobStatusName(job.status);
+  STASIS_LOG(Info) << "job " << jid << " (pid " << pid
+                   << ") ended: " << jobs::JobStatusName(job.status);
 }
 
 }  // namespace stasis::daemon

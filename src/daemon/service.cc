@@ -20,18 +20,42 @@ grpc::Status ToGrpc(const Status& st) {
   if (st.ok()) return grpc::Status::OK;
   StatusCode code = StatusCode::UNKNOWN;
   switch (st.code()) {
-    case stasis::StatusCode::kOk: code = StatusCode::OK; break;
-    case stasis::StatusCode::kInvalidArgument: code = StatusCode::INVALID_ARGUMENT; break;
-    case stasis::StatusCode::kNotFound: code = StatusCode::NOT_FOUND; break;
-    case stasis::StatusCode::kAlreadyExists: code = StatusCode::ALREADY_EXISTS; break;
-    case stasis::StatusCode::kFailedPrecondition: code = StatusCode::FAILED_PRECONDITION; break;
-    case stasis::StatusCode::kPermissionDenied: code = StatusCode::PERMISSION_DENIED; break;
-    case stasis::StatusCode::kUnavailable: code = StatusCode::UNAVAILABLE; break;
-    case stasis::StatusCode::kCorruption: code = StatusCode::DATA_LOSS; break;
-    case stasis::StatusCode::kIOError: code = StatusCode::INTERNAL; break;
-    case stasis::StatusCode::kResourceExhausted: code = StatusCode::RESOURCE_EXHAUSTED; break;
-    case stasis::StatusCode::kUnimplemented: code = StatusCode::UNIMPLEMENTED; break;
-    case stasis::StatusCode::kInternal: code = StatusCode::INTERNAL; break;
+    case stasis::StatusCode::kOk:
+      code = StatusCode::OK;
+      break;
+    case stasis::StatusCode::kInvalidArgument:
+      code = StatusCode::INVALID_ARGUMENT;
+      break;
+    case stasis::StatusCode::kNotFound:
+      code = StatusCode::NOT_FOUND;
+      break;
+    case stasis::StatusCode::kAlreadyExists:
+      code = StatusCode::ALREADY_EXISTS;
+      break;
+    case stasis::StatusCode::kFailedPrecondition:
+      code = StatusCode::FAILED_PRECONDITION;
+      break;
+    case stasis::StatusCode::kPermissionDenied:
+      code = StatusCode::PERMISSION_DENIED;
+      break;
+    case stasis::StatusCode::kUnavailable:
+      code = StatusCode::UNAVAILABLE;
+      break;
+    case stasis::StatusCode::kCorruption:
+      code = StatusCode::DATA_LOSS;
+      break;
+    case stasis::StatusCode::kIOError:
+      code = StatusCode::INTERNAL;
+      break;
+    case stasis::StatusCode::kResourceExhausted:
+      code = StatusCode::RESOURCE_EXHAUSTED;
+      break;
+    case stasis::StatusCode::kUnimplemented:
+      code = StatusCode::UNIMPLEMENTED;
+      break;
+    case stasis::StatusCode::kInternal:
+      code = StatusCode::INTERNAL;
+      break;
   }
   return grpc::Status(code, st.message());
 }
@@ -71,9 +95,8 @@ void FillCheckpoint(const CheckpointSummary& c, v1::Checkpoint* out) {
 
 }  // namespace
 
-DaemonService::DaemonService(const config::Config* config, criu::Engine* engine,
-                             JobManager* jobs, Checkpointer* checkpointer,
-                             jobs::Registry* registry)
+DaemonService::DaemonService(const config::Config* config, criu::Engine* engine, JobManager* jobs,
+                             Checkpointer* checkpointer, jobs::Registry* registry)
     : config_(config),
       engine_(engine),
       jobs_(jobs),
@@ -231,8 +254,9 @@ grpc::Status DaemonService::Restore(grpc::ServerContext*, const v1::RestoreReque
 grpc::Status DaemonService::ListCheckpoints(grpc::ServerContext*,
                                             const v1::ListCheckpointsRequest* req,
                                             v1::CheckpointList* out) {
-  Result<std::vector<CheckpointSummary>> found =
-      req->dir().empty() ? checkpointer_->ListJob(req->job_id()) : checkpointer_->ListDir(req->dir());
+  Result<std::vector<CheckpointSummary>> found = req->dir().empty()
+                                                     ? checkpointer_->ListJob(req->job_id())
+                                                     : checkpointer_->ListDir(req->dir());
   if (!found.ok()) return ToGrpc(found.status());
   for (const auto& c : *found) FillCheckpoint(c, out->add_checkpoints());
   return grpc::Status::OK;
@@ -262,8 +286,7 @@ grpc::Status DaemonService::Health(grpc::ServerContext*, const v1::Empty*, v1::H
   return grpc::Status::OK;
 }
 
-grpc::Status DaemonService::Version(grpc::ServerContext*, const v1::Empty*,
-                                    v1::VersionReply* out) {
+grpc::Status DaemonService::Version(grpc::ServerContext*, const v1::Empty*, v1::VersionReply* out) {
   out->set_version(STASIS_VERSION);
   if (engine_ != nullptr) {
     auto v = engine_->Version();

@@ -26,8 +26,7 @@ class DaemonService final : public stasis::v1::Daemon::Service {
   grpc::Status Attach(grpc::ServerContext*, const v1::AttachRequest*,
                       grpc::ServerWriter<v1::LogChunk>*) override;
   grpc::Status Dump(grpc::ServerContext*, const v1::DumpRequest*, v1::DumpReply*) override;
-  grpc::Status Restore(grpc::ServerContext*, const v1::RestoreRequest*,
-                       v1::RestoreReply*) override;
+  grpc::Status Restore(grpc::ServerContext*, const v1::RestoreRequest*, v1::RestoreReply*) override;
   grpc::Status ListCheckpoints(grpc::ServerContext*, const v1::ListCheckpointsRequest*,
                                v1::CheckpointList*) override;
   grpc::Status InspectCheckpoint(grpc::ServerContext*, const v1::CheckpointRef*,

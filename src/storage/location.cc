@@ -11,7 +11,9 @@ namespace {
 constexpr std::string_view kSchemeSeparator = "://";
 constexpr std::string_view kForms = "use an absolute path, file:///path or s3://bucket/prefix";
 
-std::string Quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
+std::string Quoted(std::string_view s) {
+  return "\"" + std::string(s) + "\"";
+}
 
 // Replaces each run of '/' with one '/' and drops trailing '/' (but keeps a
 // lone "/").
@@ -30,7 +32,9 @@ bool IsBucketChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-';
 }
 
-bool IsLetterOrDigit(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+bool IsLetterOrDigit(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
 
 // Loose on purpose: enough to catch typos and URIs pasted with the wrong
 // shape; S3 itself enforces the rest (no "..", no IP addresses, ...).
@@ -74,16 +78,18 @@ std::string Location::ToString() const {
 }
 
 Result<Location> ParseLocation(const std::string& uri) {
-  if (uri.empty()) return Status::InvalidArgument("the storage location is empty; " +
-                                                  std::string(kForms));
+  if (uri.empty())
+    return Status::InvalidArgument("the storage location is empty; " + std::string(kForms));
   if (uri.find('\0') != std::string::npos)
     return Status::InvalidArgument("the storage location contains a NUL character");
   if (uri.front() == '/') return Location{"file", "", NormalizeSlashes(uri)};
 
   size_t sep = uri.find(kSchemeSeparator);
-  bool has_scheme = sep != std::string::npos && sep > 0 &&
-                    std::all_of(uri.begin(), uri.begin() + static_cast<ptrdiff_t>(sep),
-                                [](unsigned char c) { return std::isalnum(c) || c == '+' || c == '-' || c == '.'; });
+  bool has_scheme =
+      sep != std::string::npos && sep > 0 &&
+      std::all_of(uri.begin(), uri.begin() + static_cast<ptrdiff_t>(sep), [](unsigned char c) {
+        return std::isalnum(c) || c == '+' || c == '-' || c == '.';
+      });
   if (!has_scheme) {
     return Status::InvalidArgument(Quoted(uri) + " is a relative path; " + std::string(kForms));
   }

@@ -52,8 +52,8 @@ struct ObjectInfo {
   std::string location;  // full location, usable with NewReader()/Remove()
   std::string name;      // last path component
   uint64_t size = 0;
-  int64_t mtime = 0;     // unix seconds
-  bool is_dir = false;   // a directory or an S3 common prefix
+  int64_t mtime = 0;    // unix seconds
+  bool is_dir = false;  // a directory or an S3 common prefix
 };
 
 class Storage {

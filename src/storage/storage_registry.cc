@@ -61,8 +61,7 @@ Result<std::shared_ptr<Storage>> StorageFor(const std::string& location) {
           "s3:// storage needs the storage/s3 plugin; install it with "
           "`stasis plugin install storage/s3`");
     }
-    return Status::FailedPrecondition("no storage backend is registered for " + loc.scheme +
-                                      "://");
+    return Status::FailedPrecondition("no storage backend is registered for " + loc.scheme + "://");
   }
   // Called without the lock: a factory may be slow (S3 credentials) or
   // register schemes itself.

@@ -70,8 +70,8 @@ TEST(ConfigTest, BadValuesNameTheKey) {
 TEST(ConfigTest, EnvironmentOverridesFile) {
   std::string path = std::filesystem::temp_directory_path() / "stasis-config-test.json";
   std::ofstream(path) << R"({"checkpoint": {"compression": "gzip", "dir": "/a"}})";
-  auto c = LoadConfig(path, FakeEnv({{"STASIS_CHECKPOINT_COMPRESSION", "none"},
-                                     {"STASIS_CHECKPOINT_DIR", ""}}));
+  auto c = LoadConfig(
+      path, FakeEnv({{"STASIS_CHECKPOINT_COMPRESSION", "none"}, {"STASIS_CHECKPOINT_DIR", ""}}));
   std::remove(path.c_str());
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->checkpoint_compression, "none");

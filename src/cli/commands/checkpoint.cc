@@ -80,8 +80,8 @@ int PrintCheckpoints(CliContext& ctx, const std::string& job_id, const std::stri
   }
   std::vector<std::vector<std::string>> rows;
   for (const auto& c : list.checkpoints())
-    rows.push_back({OrDash(c.job_id()), HumanUtcTime(c.created()), HumanBytes(c.size()),
-                    c.location()});
+    rows.push_back(
+        {OrDash(c.job_id()), HumanUtcTime(c.created()), HumanBytes(c.size()), c.location()});
   PrintTable({"ID", "TIME", "SIZE", "PATH"}, rows);
   return 0;
 }
@@ -101,7 +101,8 @@ void AddCheckpointCommands(CLI::App& app, CliContext& ctx) {
   });
   auto* inspect = cp->add_subcommand("inspect", "Show what a checkpoint holds");
   inspect->add_option("PATH", *arg, "The checkpoint")->required();
-  inspect->callback([&ctx, arg] { ctx.action = [&ctx, arg] { return InspectCheckpoint(ctx, *arg); }; });
+  inspect->callback(
+      [&ctx, arg] { ctx.action = [&ctx, arg] { return InspectCheckpoint(ctx, *arg); }; });
   auto* del = cp->add_subcommand("delete", "Delete a checkpoint from storage");
   del->add_option("PATH", *arg, "The checkpoint")->required();
   del->callback([&ctx, arg] { ctx.action = [&ctx, arg] { return DeleteCheckpoint(ctx, *arg); }; });

@@ -25,7 +25,8 @@ int InitConfig(CliContext& ctx, bool force) {
   if (fs::exists(path, ec) && !force)
     return Fail(path + " already exists; use --force to overwrite it");
   fs::create_directories(fs::path(path).parent_path(), ec);
-  if (ec) return Fail("cannot create " + fs::path(path).parent_path().string() + ": " + ec.message());
+  if (ec)
+    return Fail("cannot create " + fs::path(path).parent_path().string() + ": " + ec.message());
   std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);

@@ -1,6 +1,7 @@
 // `stasis daemon start [--detach]`
-#include "cli/commands/commands.h"
 #include "daemon/daemon.h"
+
+#include "cli/commands/commands.h"
 
 namespace stasis::cli {
 

@@ -162,9 +162,8 @@ void AddJobCommands(CLI::App& app, CliContext& ctx) {
   cp->require_subcommand(1);
   auto* cp_list = cp->add_subcommand("list", "List a job's checkpoints, newest first");
   cp_list->add_option("ID", *jid, "Job id")->required();
-  cp_list->callback([&ctx, jid] {
-    ctx.action = [&ctx, jid] { return PrintCheckpoints(ctx, *jid, ""); };
-  });
+  cp_list->callback(
+      [&ctx, jid] { ctx.action = [&ctx, jid] { return PrintCheckpoints(ctx, *jid, ""); }; });
 }
 
 }  // namespace stasis::cli

@@ -64,14 +64,14 @@ void AddRestoreCommands(CLI::App& app, CliContext& ctx) {
   restore->require_subcommand(1);
   auto pa = std::make_shared<RestoreArgs>();
   auto* process = restore->add_subcommand("process", "Restore a checkpoint as a new job");
-  process->add_option("--path,-p", pa->path, "The checkpoint (/path/dump-....tar.zst)")
-      ->required();
+  process->add_option("--path,-p", pa->path, "The checkpoint (/path/dump-....tar.zst)")->required();
   process->add_option("--jid", pa->new_jid, "Id of the new job (default: generated)");
   process->add_flag("--attach,-a", pa->attach, "Stream the restored job's output");
   process->callback([&ctx, pa] { ctx.action = [&ctx, pa] { return RunRestore(ctx, *pa); }; });
 
   auto ja = std::make_shared<RestoreArgs>();
-  auto* job = restore->add_subcommand("job", "Restore a job, by default from its latest checkpoint");
+  auto* job =
+      restore->add_subcommand("job", "Restore a job, by default from its latest checkpoint");
   job->add_option("ID", ja->jid, "Job id")->required();
   job->add_option("--path,-p", ja->path, "A specific checkpoint of the job");
   job->add_option("--dir,-d", ja->dir, "Find the job's latest checkpoint in this directory");

@@ -41,13 +41,13 @@ std::string TempNameFor(std::string_view name) {
 }
 
 bool IsTempName(std::string_view name) {
-  return name.size() > 1 && name.front() == '.' && name.find(kPartialMarker) != std::string_view::npos;
+  return name.size() > 1 && name.front() == '.' &&
+         name.find(kPartialMarker) != std::string_view::npos;
 }
 
 Result<std::string> LocalPath(const std::string& location) {
   ASSIGN_OR_RETURN(Location loc, ParseLocation(location));
-  if (loc.scheme != "file")
-    return Status::InvalidArgument(location + " is not a local path");
+  if (loc.scheme != "file") return Status::InvalidArgument(location + " is not a local path");
   return loc.path;
 }
 
@@ -63,13 +63,16 @@ Result<UniqueFd> OpenDirectory(const std::string& dir) {
   if (fd.valid()) return fd;
   int err = errno;
   switch (err) {
-    case ENOENT: return Status::NotFound("checkpoint directory " + dir + " does not exist");
-    case ENOTDIR: return Status::InvalidArgument(dir + " is not a directory");
+    case ENOENT:
+      return Status::NotFound("checkpoint directory " + dir + " does not exist");
+    case ENOTDIR:
+      return Status::InvalidArgument(dir + " is not a directory");
     case EACCES:
     case EPERM:
       return Status::PermissionDenied("checkpoint directory " + dir +
                                       " is not accessible: " + std::strerror(err));
-    default: return ErrnoStatus("cannot open directory " + dir, err);
+    default:
+      return ErrnoStatus("cannot open directory " + dir, err);
   }
 }
 
@@ -80,18 +83,25 @@ Status CreateError(const std::string& dir, const std::string& what, int err) {
     case EPERM:
       return Status::PermissionDenied("checkpoint directory " + dir +
                                       " is not writable: " + std::strerror(err));
-    case ENOSPC: return Status::ResourceExhausted("no space left on device creating " + what);
-    case EDQUOT: return Status::ResourceExhausted("disk quota exceeded creating " + what);
-    case ENAMETOOLONG: return Status::InvalidArgument("the name of " + what + " is too long");
-    default: return ErrnoStatus("cannot create " + what, err);
+    case ENOSPC:
+      return Status::ResourceExhausted("no space left on device creating " + what);
+    case EDQUOT:
+      return Status::ResourceExhausted("disk quota exceeded creating " + what);
+    case ENAMETOOLONG:
+      return Status::InvalidArgument("the name of " + what + " is too long");
+    default:
+      return ErrnoStatus("cannot create " + what, err);
   }
 }
 
 Status WriteError(const std::string& path, int err) {
   switch (err) {
-    case ENOSPC: return Status::ResourceExhausted("no space left on device writing " + path);
-    case EDQUOT: return Status::ResourceExhausted("disk quota exceeded writing " + path);
-    default: return ErrnoStatus("cannot write " + path, err);
+    case ENOSPC:
+      return Status::ResourceExhausted("no space left on device writing " + path);
+    case EDQUOT:
+      return Status::ResourceExhausted("disk quota exceeded writing " + path);
+    default:
+      return ErrnoStatus("cannot write " + path, err);
   }
 }
 

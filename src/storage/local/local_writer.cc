@@ -25,12 +25,12 @@ Result<std::unique_ptr<Writer>> LocalWriter::Open(const std::string& path) {
   UniqueFd fd(::openat(dir_fd.get(), temp_name.c_str(),
                        O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
   if (!fd.valid()) return CreateError(dir, path, errno);
-  return std::unique_ptr<Writer>(new LocalWriter(path, dir, name, std::move(temp_name),
-                                                 std::move(dir_fd), std::move(fd)));
+  return std::unique_ptr<Writer>(
+      new LocalWriter(path, dir, name, std::move(temp_name), std::move(dir_fd), std::move(fd)));
 }
 
-LocalWriter::LocalWriter(std::string path, std::string dir, std::string name,
-                         std::string temp_name, UniqueFd dir_fd, UniqueFd fd)
+LocalWriter::LocalWriter(std::string path, std::string dir, std::string name, std::string temp_name,
+                         UniqueFd dir_fd, UniqueFd fd)
     : path_(std::move(path)),
       dir_(std::move(dir)),
       name_(std::move(name)),

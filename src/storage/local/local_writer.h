@@ -34,7 +34,7 @@ class LocalWriter final : public Writer {
   // once rather than when the caller gets round to cleaning up.
   Status FailWith(Status status);
 
-  const std::string path_;       // the target, for messages
+  const std::string path_;  // the target, for messages
   const std::string dir_;
   const std::string name_;       // the target's name in dir_fd_
   const std::string temp_name_;  // the temp file's name in dir_fd_
