@@ -46,6 +46,9 @@ struct Manifest {
   uint64_t total_bytes = 0;        // sum of files[].size
 };
 
+// A member name restore may create: one path component, no "..".
+bool IsSafeMemberName(const std::string& name);
+
 std::string ManifestToJson(const Manifest& m);
 // Corruption with a clear sentence on malformed JSON, missing fields or a
 // newer format_version.
