@@ -138,12 +138,12 @@ std::string EntryName(struct archive_entry* e) {
 
 // The first member: stasis-header.json, or this is not our archive.
 Result<Manifest> ReadHeader(ArchiveReader& r) {
-  ASSIGN_OR_RETURN(struct archive_entry* e, r.Next());
+  ASSIGN_OR_RETURN(struct archive_entry * e, r.Next());
   if (e == nullptr) return Status::Corruption("not a stasis checkpoint: the archive is empty");
   std::string name = EntryName(e);
   if (name != kHeaderMemberName || archive_entry_filetype(e) != AE_IFREG)
-    return Status::Corruption("not a stasis checkpoint: its first member is '" + name +
-                              "', not " + kHeaderMemberName);
+    return Status::Corruption("not a stasis checkpoint: its first member is '" + name + "', not " +
+                              kHeaderMemberName);
   ASSIGN_OR_RETURN(std::string text, r.ReadSmall(name, archive_entry_size(e)));
   auto m = ManifestFromJson(text);
   if (!m.ok()) return m.status().WithContext("not a readable stasis checkpoint");
@@ -168,8 +168,7 @@ Status Verify(const Manifest& header, const Manifest& full,
     return Status::Corruption("the checkpoint's header and manifest describe different dumps");
   for (const FileEntry& f : full.files) {
     auto it = extracted.find(f.name);
-    if (it == extracted.end())
-      return Status::Corruption("the checkpoint is missing " + f.name);
+    if (it == extracted.end()) return Status::Corruption("the checkpoint is missing " + f.name);
     if (it->second.size != f.size)
       return Status::Corruption("checkpoint member " + f.name + " has " +
                                 std::to_string(it->second.size) + " bytes, the manifest says " +
@@ -196,16 +195,17 @@ Result<Manifest> ExtractCheckpointArchive(storage::Reader& in,
 
   std::map<std::string, FileEntry> extracted;
   for (;;) {
-    ASSIGN_OR_RETURN(struct archive_entry* e, r.Next());
+    ASSIGN_OR_RETURN(struct archive_entry * e, r.Next());
     if (e == nullptr)
-      return Status::Corruption("the checkpoint archive is truncated: it ends before its "
-                                "manifest (stasis.json)");
+      return Status::Corruption(
+          "the checkpoint archive is truncated: it ends before its "
+          "manifest (stasis.json)");
     std::string name = EntryName(e);
     RETURN_IF_ERROR(CheckMember(e, name));
     if (name == kManifestMemberName) {
       ASSIGN_OR_RETURN(std::string text, r.ReadSmall(name, archive_entry_size(e)));
       ASSIGN_OR_RETURN(Manifest full, ManifestFromJson(text));
-      ASSIGN_OR_RETURN(struct archive_entry* after, r.Next());
+      ASSIGN_OR_RETURN(struct archive_entry * after, r.Next());
       if (after != nullptr)
         return Status::Corruption("the checkpoint has members after its manifest");
       RETURN_IF_ERROR(Verify(header, full, extracted));
@@ -215,7 +215,8 @@ Result<Manifest> ExtractCheckpointArchive(storage::Reader& in,
       return Status::Corruption("the checkpoint holds '" + name + "' twice");
     UniqueFd fd(::openat(dir.get(), name.c_str(),
                          O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (!fd.valid()) return ErrnoStatus("cannot create " + name + " in " + dest_dir.string(), errno);
+    if (!fd.valid())
+      return ErrnoStatus("cannot create " + name + " in " + dest_dir.string(), errno);
     ASSIGN_OR_RETURN(FileEntry f, r.CopyTo(fd.get(), name));
     if (f.size != static_cast<uint64_t>(archive_entry_size(e))) return r.Damaged();
     extracted[name] = std::move(f);

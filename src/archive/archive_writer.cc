@@ -50,14 +50,18 @@ class ArchiveWriter {
     archive_write_set_format_pax_restricted(a_);
     int rc = ARCHIVE_OK;
     switch (c) {
-      case Compression::kNone: rc = archive_write_add_filter_none(a_); break;
+      case Compression::kNone:
+        rc = archive_write_add_filter_none(a_);
+        break;
       case Compression::kGzip:
         rc = archive_write_add_filter_gzip(a_);
         // Level 6 (the default) runs at a fraction of disk speed; 3 keeps most
         // of the ratio on process memory.
         if (rc == ARCHIVE_OK) archive_write_set_filter_option(a_, "gzip", "compression-level", "3");
         break;
-      case Compression::kLz4: rc = archive_write_add_filter_lz4(a_); break;
+      case Compression::kLz4:
+        rc = archive_write_add_filter_lz4(a_);
+        break;
       case Compression::kZstd:
         rc = archive_write_add_filter_zstd(a_);
         if (rc == ARCHIVE_OK) {

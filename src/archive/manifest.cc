@@ -100,11 +100,10 @@ Result<Manifest> ManifestFromJson(std::string_view text) {
       e.size = f.at("size").get<uint64_t>();
       e.sha256 = f.at("sha256").get<std::string>();
       if (!IsSafeMemberName(e.name))
-        return Status::Corruption("the checkpoint manifest lists an unsafe file name '" +
-                                  e.name + "'");
+        return Status::Corruption("the checkpoint manifest lists an unsafe file name '" + e.name +
+                                  "'");
       if (!IsHex64(e.sha256))
-        return Status::Corruption("the checkpoint manifest has a malformed checksum for " +
-                                  e.name);
+        return Status::Corruption("the checkpoint manifest has a malformed checksum for " + e.name);
       sum += e.size;
       m.files.push_back(std::move(e));
     }

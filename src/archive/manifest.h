@@ -20,30 +20,30 @@ inline constexpr const char* kHeaderMemberName = "stasis-header.json";
 inline constexpr const char* kManifestMemberName = "stasis.json";
 
 struct FileEntry {
-  std::string name;    // relative member name, e.g. "pages-1.img"
+  std::string name;  // relative member name, e.g. "pages-1.img"
   uint64_t size = 0;
   std::string sha256;  // lowercase hex
 };
 
 struct Manifest {
   int format_version = kManifestFormatVersion;
-  std::string kind = "plain";      // "plain" (one archive) or "stream" (shards)
-  std::string job_id;              // "" for `dump process` of an unmanaged pid
+  std::string kind = "plain";  // "plain" (one archive) or "stream" (shards)
+  std::string job_id;          // "" for `dump process` of an unmanaged pid
   std::string job_type = "process";
-  int pid = 0;                     // host pid at dump time
+  int pid = 0;  // host pid at dump time
   JobSpec job;
   std::string criu_version;
   std::string kernel;
   std::string host;
-  std::string created;             // RFC 3339, UTC
+  std::string created;  // RFC 3339, UTC
   int64_t created_unix = 0;
-  std::string compression;         // "none"|"gzip"|"lz4"|"zstd"
-  bool tcp_established = false;    // restore needs the same CRIU flags
+  std::string compression;       // "none"|"gzip"|"lz4"|"zstd"
+  bool tcp_established = false;  // restore needs the same CRIU flags
   bool shell_job = false;
   bool file_locks = false;
   bool ext_unix_sk = false;
-  std::vector<FileEntry> files;    // empty in the header member
-  uint64_t total_bytes = 0;        // sum of files[].size
+  std::vector<FileEntry> files;  // empty in the header member
+  uint64_t total_bytes = 0;      // sum of files[].size
 };
 
 // A member name restore may create: one path component, no "..".

@@ -4,11 +4,17 @@
 
 namespace stasis::archive {
 
-Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr); }
+Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
+  EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr);
+}
 
-Sha256::~Sha256() { EVP_MD_CTX_free(ctx_); }
+Sha256::~Sha256() {
+  EVP_MD_CTX_free(ctx_);
+}
 
-void Sha256::Update(const void* data, size_t size) { EVP_DigestUpdate(ctx_, data, size); }
+void Sha256::Update(const void* data, size_t size) {
+  EVP_DigestUpdate(ctx_, data, size);
+}
 
 std::string Sha256::FinishHex() {
   unsigned char md[EVP_MAX_MD_SIZE];

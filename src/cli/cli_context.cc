@@ -4,8 +4,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
+#include <cstddef>
 #include <cstring>
 #include <iostream>
 
@@ -60,6 +63,13 @@ Result<v1::Daemon::Stub*> CliContext::Daemon() {
 namespace stasis::cli {
 std::string AbsoluteLocation(const std::string& location) {
   if (location.empty() || location[0] == '/' || location.find("://") != std::string::npos)
+    return location;
+  // "s3:/x" or "file:x" is a mistyped URI, not a file in the current
+  // directory: leave it for the daemon to refuse with a clear sentence.
+  size_t colon = location.find(':');
+  if (colon != std::string::npos && colon > 0 && location.find('/') > colon &&
+      std::all_of(location.begin(), location.begin() + static_cast<std::ptrdiff_t>(colon),
+                  [](unsigned char c) { return std::isalnum(c) != 0; }))
     return location;
   char cwd[4096];
   if (::getcwd(cwd, sizeof cwd) == nullptr) return location;

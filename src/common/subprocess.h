@@ -9,19 +9,19 @@
 namespace stasis {
 
 struct SubprocessOptions {
-  std::vector<std::string> argv;          // argv[0] is resolved with PATH
-  std::vector<int> inherit_fds;           // kept open (same number) in the child
+  std::vector<std::string> argv;  // argv[0] is resolved with PATH
+  std::vector<int> inherit_fds;   // kept open (same number) in the child
   std::string stdin_path = "/dev/null";
-  bool capture_output = true;             // stdout+stderr into SubprocessResult::output
-  std::string cwd;                        // empty: unchanged
-  int timeout_seconds = 0;                // 0: none; on expiry the child gets SIGKILL
+  bool capture_output = true;  // stdout+stderr into SubprocessResult::output
+  std::string cwd;             // empty: unchanged
+  int timeout_seconds = 0;     // 0: none; on expiry the child gets SIGKILL
 };
 
 struct SubprocessResult {
-  int exit_code = -1;     // -1 when killed by a signal
+  int exit_code = -1;  // -1 when killed by a signal
   int term_signal = 0;
   bool timed_out = false;
-  std::string output;     // at most the last 64 KiB
+  std::string output;  // at most the last 64 KiB
 };
 
 // Starts argv and waits for it. Fails only when the program cannot be started;

@@ -51,8 +51,8 @@ bool VersionAtLeast(const std::string& version, int major, int minor) {
 Status CliEngine::Dump(const DumpOptions& o) {
   std::string images = o.images_dir.string();
   SubprocessOptions sp;
-  sp.argv = {criu_, "dump", "-t", std::to_string(o.pid), "-D", images, "--leave-stopped",
-             "-o", "dump.log", "-v4"};
+  sp.argv = {criu_, "dump",     "-t", std::to_string(o.pid), "-D", images, "--leave-stopped",
+             "-o",  "dump.log", "-v4"};
   AddFlags(&sp.argv, o.tcp_established, o.shell_job, o.ext_unix_sk, o.file_locks);
   if (!o.prev_images_dir.empty()) {
     sp.argv.push_back("--prev-images-dir");
@@ -72,8 +72,8 @@ Result<int> CliEngine::Restore(const RestoreOptions& o) {
   std::string images = o.images_dir.string();
   std::string pidfile = images + "/restore.pid";
   SubprocessOptions sp;
-  sp.argv = {criu_, "restore", "-D", images, "-d", "-o", "restore.log", "-v4",
-             "--pidfile", pidfile};
+  sp.argv = {criu_, "restore",     "-D",  images,      "-d",
+             "-o",  "restore.log", "-v4", "--pidfile", pidfile};
   AddFlags(&sp.argv, o.tcp_established, o.shell_job, o.ext_unix_sk, o.file_locks);
   for (const InheritFd& f : o.inherit_fds) {
     sp.argv.push_back("--inherit-fd");

@@ -64,8 +64,7 @@ Status CriuFailure(const std::string& action, const std::string& log_path,
        text.find("Can't find pid") != std::string::npos ||
        text.find("Unable to seize") != std::string::npos) &&
       text.find("seize") != std::string::npos) {
-    return Status::NotFound("no process with PID " + std::to_string(pid) +
-                            " that CRIU can freeze");
+    return Status::NotFound("no process with PID " + std::to_string(pid) + " that CRIU can freeze");
   }
   std::string first = FirstErrorLine(text);
   if (first.empty()) {

@@ -12,8 +12,8 @@
 namespace stasis::criu {
 
 struct DumpOptions {
-  int pid = 0;                          // root of the tree (host pid)
-  std::filesystem::path images_dir;     // must exist and be empty
+  int pid = 0;                       // root of the tree (host pid)
+  std::filesystem::path images_dir;  // must exist and be empty
   bool tcp_established = false;
   bool shell_job = false;
   bool ext_unix_sk = false;
@@ -23,8 +23,8 @@ struct DumpOptions {
 };
 
 struct InheritFd {
-  int fd = -1;          // open in the daemon; passed to criu with the same number
-  std::string key;      // CRIU's key: a file path without its leading '/'
+  int fd = -1;      // open in the daemon; passed to criu with the same number
+  std::string key;  // CRIU's key: a file path without its leading '/'
 };
 
 struct RestoreOptions {

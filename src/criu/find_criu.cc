@@ -15,7 +15,9 @@ namespace {
 
 constexpr const char* kProvisionedCriu = "/opt/stasis/criu/criu";
 
-bool Executable(const std::string& path) { return ::access(path.c_str(), X_OK) == 0; }
+bool Executable(const std::string& path) {
+  return ::access(path.c_str(), X_OK) == 0;
+}
 
 std::string FindOnPath(const std::string& name) {
   const char* path = std::getenv("PATH");
@@ -35,8 +37,8 @@ Result<std::unique_ptr<Engine>> Open(const std::string& path) {
     return Status::FailedPrecondition("cannot run CRIU at " + path + ": " +
                                       version.status().message());
   if (!VersionAtLeast(*version, 4, 1))
-    return Status::FailedPrecondition("CRIU 4.1 or newer is required (found " + *version +
-                                      " at " + path + "); run scripts/setup.sh to provision it");
+    return Status::FailedPrecondition("CRIU 4.1 or newer is required (found " + *version + " at " +
+                                      path + "); run scripts/setup.sh to provision it");
   return std::unique_ptr<Engine>(std::move(engine));
 }
 

@@ -100,7 +100,9 @@ void ResumeTree(int pid) {
 }  // namespace
 
 bool LooksLikeCheckpointName(const std::string& name) {
-  return name.rfind("dump-", 0) == 0 && archive::CompressionFromFileName(name).ok();
+  // Any archive name (dumps may be named with --name); the header read that
+  // follows tells stasis checkpoints from other tars.
+  return !name.empty() && name[0] != '.' && archive::CompressionFromFileName(name).ok();
 }
 
 Checkpointer::Checkpointer(const config::Config* config, criu::Engine* engine, JobManager* jobs,
@@ -279,6 +281,10 @@ Result<DumpOutcome> Checkpointer::Dump(const DumpTarget& target, const DumpSetti
 Result<std::string> Checkpointer::LatestLocationFor(const std::string& jid,
                                                     const std::string& dir) {
   if (dir.empty()) {
+    ASSIGN_OR_RETURN(auto job, registry_->GetJob(jid));
+    if (!job.has_value())
+      return Status::NotFound("no job with id '" + jid +
+                              "'; pass --path ARCHIVE or --dir DIR to restore it from storage");
     ASSIGN_OR_RETURN(auto latest, registry_->LatestCheckpoint(jid));
     if (!latest.has_value())
       return Status::NotFound("job '" + jid +

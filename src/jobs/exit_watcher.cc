@@ -20,7 +20,9 @@ namespace {
 // P_PIDFD from linux/wait.h; glibc 2.36's idtype_t does not name it yet.
 constexpr int kPidfdIdType = 3;
 
-int PidfdOpen(int pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+int PidfdOpen(int pid) {
+  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+}
 
 // Reaps `pid` if it is our child and says how it ended.
 ExitInfo Reap(int pidfd) {

@@ -9,8 +9,8 @@
 namespace stasis::jobs {
 
 struct ExitInfo {
-  bool known = false;   // false when the pid was not our child (no status)
-  int exit_code = 0;    // valid when known && signal == 0
+  bool known = false;  // false when the pid was not our child (no status)
+  int exit_code = 0;   // valid when known && signal == 0
   int signal = 0;
 };
 

@@ -37,8 +37,10 @@ CREATE INDEX IF NOT EXISTS checkpoints_by_job ON checkpoints (job_id, created);
 )sql";
 
 std::string SpecToJson(const JobSpec& s) {
-  nlohmann::json j = {{"argv", s.argv},       {"cwd", s.cwd},
-                      {"env", s.env},         {"log_path", s.log_path},
+  nlohmann::json j = {{"argv", s.argv},
+                      {"cwd", s.cwd},
+                      {"env", s.env},
+                      {"log_path", s.log_path},
                       {"pid_namespace", s.pid_namespace}};
   return j.dump();
 }
@@ -149,16 +151,16 @@ Result<std::unique_ptr<Registry>> Registry::Open(const std::string& path) {
   auto impl = std::make_unique<Impl>();
   // The registry holds job command lines and environments: owner only.
   mode_t old = ::umask(077);
-  int rc = sqlite3_open_v2(path.c_str(), &impl->db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                           nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &impl->db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
   ::umask(old);
   if (rc != SQLITE_OK)
     return Status::IOError("cannot open job registry " + path + ": " +
                            (impl->db ? sqlite3_errmsg(impl->db) : sqlite3_errstr(rc)));
   sqlite3_busy_timeout(impl->db, 5000);
-  RETURN_IF_ERROR(impl->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
-                             "set up " + path));
+  RETURN_IF_ERROR(
+      impl->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", "set up " + path));
   {
     Stmt v(impl->db, "PRAGMA user_version");
     if (v.ok() && v.Step() == SQLITE_ROW && v.Int(0) > kSchemaVersion)

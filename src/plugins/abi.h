@@ -41,19 +41,19 @@ typedef struct stasis_object_info {
   const char* location; /* full location */
   const char* name;     /* last path component */
   uint64_t size;
-  int64_t mtime;        /* unix seconds */
-  int is_dir;           /* a common prefix */
+  int64_t mtime; /* unix seconds */
+  int is_dir;    /* a common prefix */
 } stasis_object_info;
 
 /* Called once per listed entry; return non-zero to stop early. */
 typedef int (*stasis_list_fn)(void* ctx, const stasis_object_info* info);
 
 typedef struct stasis_plugin_v1 {
-  uint32_t struct_size;  /* sizeof(stasis_plugin_v1) as the plugin was built */
-  uint32_t abi_version;  /* STASIS_PLUGIN_ABI_VERSION */
-  const char* name;      /* "storage/s3" */
-  const char* version;   /* the plugin's own version, e.g. "0.1.0" */
-  const char* scheme;    /* URI scheme it serves: "s3" */
+  uint32_t struct_size; /* sizeof(stasis_plugin_v1) as the plugin was built */
+  uint32_t abi_version; /* STASIS_PLUGIN_ABI_VERSION */
+  const char* name;     /* "storage/s3" */
+  const char* version;  /* the plugin's own version, e.g. "0.1.0" */
+  const char* scheme;   /* URI scheme it serves: "s3" */
   const char* description;
 
   /* config_json: the daemon's "aws" config section as JSON (secrets included;
@@ -76,8 +76,7 @@ typedef struct stasis_plugin_v1 {
   uint64_t (*reader_size)(stasis_reader* r);
   void (*reader_close)(stasis_reader* r);
 
-  int (*list)(stasis_storage* s, const char* dir, stasis_list_fn fn, void* ctx,
-              stasis_error* err);
+  int (*list)(stasis_storage* s, const char* dir, stasis_list_fn fn, void* ctx, stasis_error* err);
   int (*stat)(stasis_storage* s, const char* location, stasis_list_fn fn, void* ctx,
               stasis_error* err); /* calls fn once */
   int (*remove)(stasis_storage* s, const char* location, stasis_error* err);

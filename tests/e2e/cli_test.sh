@@ -21,7 +21,10 @@ out=$(stasis run process --jid hello -- sh -c 'echo hello from $$; exit 3')
 wait_for 5 bash -c "[ \"\$(\"$STASIS_BIN\" -o json job inspect hello | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"status\"])')\" = exited ]" \
   || fail "hello did not exit"
 [ "$(job_field hello '["exit_code"]')" = 3 ] || fail "exit code not recorded"
-stasis job attach hello | grep -q "hello from 1" || fail "attach does not show the log (pid 1 in its namespace)"
+# attach replays the log and exits with the job's own exit code.
+rc=0; attached=$(stasis job attach hello 2>/dev/null) || rc=$?
+[ $rc = 3 ] || fail "attach exited $rc, not the job's exit code 3"
+echo "$attached" | grep -q "hello from 1" || fail "attach does not show the log (pid 1 in its namespace)"
 
 stasis run process --jid c1 -- "$WORKLOADS/counter" 50 >/dev/null
 stasis dump job c1 --leave-running --name first >/dev/null

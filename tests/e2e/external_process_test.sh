@@ -5,10 +5,11 @@ source "$(dirname "$0")/lib.sh"
 start_daemon
 
 OUT=$T/external.out
-setsid "$WORKLOADS/counter" 50 </dev/null >"$OUT" 2>&1 &
+# Started from a non-interactive shell, setsid does not fork: $! is the counter.
+setsid "$WORKLOADS/counter" 49 </dev/null >"$OUT" 2>&1 &
+pid=$!
 wait_for 5 count_at_least "$OUT" 5 || fail "external counter did not start"
-pid=$(pgrep -f "^$WORKLOADS/counter 50" | head -n 1)
-[ -n "$pid" ] || fail "cannot find the external counter"
+grep -q counter "/proc/$pid/cmdline" || fail "pid $pid is not the external counter"
 EXTRA_PIDS+=("$pid")
 
 stasis dump process "$pid" --dir "$CKPT" >/dev/null || fail "dump process failed"
