@@ -42,17 +42,25 @@ std::string Trim(std::string s) {
 
 }  // namespace
 
+// Errors CRIU logs and then carries on from (it raises RLIMIT_NOFILE where
+// it can, and lives without it where CAP_SYS_RESOURCE is missing), and the
+// generic last words: neither says what went wrong.
+bool Uninformative(const std::string& msg) {
+  return msg.starts_with("rlimit:") || msg.find("FAILED") != std::string::npos;
+}
+
 std::string FirstErrorLine(const std::string& log_text) {
   std::istringstream in(log_text);
-  std::string line;
+  std::string line, fallback;
   while (std::getline(in, line)) {
     size_t at = line.find("Error (");
     if (at == std::string::npos) continue;
     size_t colon = line.find("): ", at);
-    std::string msg = colon == std::string::npos ? line.substr(at) : line.substr(colon + 3);
-    return Trim(msg);
+    std::string msg = Trim(colon == std::string::npos ? line.substr(at) : line.substr(colon + 3));
+    if (!Uninformative(msg)) return msg;
+    if (fallback.empty()) fallback = msg;
   }
-  return "";
+  return fallback;
 }
 
 Status CriuFailure(const std::string& action, const std::string& log_path,
