@@ -18,11 +18,11 @@ struct S3Options {
   std::string profile;            // "": AWS_PROFILE, then "default"
   bool path_style = false;        // forced on for custom endpoints unless virtual-hosted works
   // Transfers (DESIGN.md: fixed memory budget).
-  uint64_t part_size = 16ull << 20;        // multipart part size, >= 5 MiB
-  int concurrency = 8;                     // parallel parts / ranged GETs per transfer
-  int max_attempts = 6;                    // per request, with backoff and jitter
+  uint64_t part_size = 16ull << 20;  // multipart part size, >= 5 MiB
+  int concurrency = 8;               // parallel parts / ranged GETs per transfer
+  int max_attempts = 6;              // per request, with backoff and jitter
   int connect_timeout_ms = 5000;
-  int request_timeout_ms = 120000;         // whole request, bounded so nothing hangs
+  int request_timeout_ms = 120000;  // whole request, bounded so nothing hangs
 };
 
 // Parses the JSON the daemon passes to the plugin ({"region": ..., "endpoint":
