@@ -33,6 +33,9 @@ struct SigningParams {
   std::string region;
   std::string service = "s3";  // "s3" or "s3express"
   std::string amz_date;        // "20261124T120000Z"
+  // S3 requires x-amz-content-sha256 on every request; AWS's generic test
+  // vectors (service "service") do not carry it.
+  bool s3_headers = true;
 };
 
 struct SignedHeaders {
