@@ -1,17 +1,25 @@
 #include "jobs/registry.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <mutex>
 #include <nlohmann/json.hpp>
+
+#include "common/unique_fd.h"
 
 namespace stasis::jobs {
 
 namespace {
 
+// Stored as PRAGMA user_version; bump it and add a migration when the
+// tables change.
 constexpr int kSchemaVersion = 1;
+constexpr int kBusyTimeoutMs = 5000;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS jobs (
@@ -42,18 +50,37 @@ std::string SpecToJson(const JobSpec& s) {
                       {"env", s.env},
                       {"log_path", s.log_path},
                       {"pid_namespace", s.pid_namespace}};
-  return j.dump();
+  // Linux allows any bytes in argv and env but JSON holds only UTF-8: bytes
+  // that are not UTF-8 are stored as U+FFFD instead of failing the job.
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+std::string StringField(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::vector<std::string> StringsField(const nlohmann::json& j, const char* key) {
+  std::vector<std::string> out;
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_array()) return out;
+  for (const auto& v : *it)
+    if (v.is_string()) out.push_back(v.get<std::string>());
+  return out;
+}
+
+// Tolerant of damaged or foreign rows: fields of the wrong type read as
+// empty (no exceptions escape the registry).
 JobSpec SpecFromJson(const std::string& text) {
   JobSpec s;
   nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) return s;
-  s.argv = j.value("argv", std::vector<std::string>{});
-  s.cwd = j.value("cwd", "");
-  s.env = j.value("env", std::vector<std::string>{});
-  s.log_path = j.value("log_path", "");
-  s.pid_namespace = j.value("pid_namespace", false);
+  s.argv = StringsField(j, "argv");
+  s.cwd = StringField(j, "cwd");
+  s.env = StringsField(j, "env");
+  s.log_path = StringField(j, "log_path");
+  auto ns = j.find("pid_namespace");
+  s.pid_namespace = ns != j.end() && ns->is_boolean() && ns->get<bool>();
   return s;
 }
 
@@ -80,7 +107,8 @@ class Stmt {
   int Step() { return sqlite3_step(stmt_); }
   std::string Text(int col) const {
     const unsigned char* t = sqlite3_column_text(stmt_, col);
-    return t ? reinterpret_cast<const char*>(t) : "";
+    if (t == nullptr) return "";
+    return std::string(reinterpret_cast<const char*>(t), sqlite3_column_bytes(stmt_, col));
   }
   int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
   Status Error(const std::string& what) const {
@@ -117,6 +145,20 @@ CheckpointRecord CheckpointFromRow(const Stmt& s) {
   return c;
 }
 
+// Creates the missing directories of `dir`, each 0700. Returns "" or why not.
+std::string MakePrivateDirs(const std::filesystem::path& dir) {
+  std::filesystem::path partial;
+  for (const auto& part : dir) {
+    partial /= part;
+    if (::mkdir(partial.c_str(), 0700) == 0) {
+      ::chmod(partial.c_str(), 0700);  // exactly 0700, whatever the umask
+    } else if (errno != EEXIST) {
+      return "cannot create directory " + partial.string() + ": " + std::strerror(errno);
+    }
+  }
+  return "";
+}
+
 constexpr const char* kJobColumns =
     "id, type, pid, pid_start_time, status, exit_code, spec_json, created";
 constexpr const char* kCheckpointColumns = "job_id, location, created, size, compression, kind";
@@ -141,34 +183,42 @@ Registry::Registry(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Registry::~Registry() = default;
 
 Result<std::unique_ptr<Registry>> Registry::Open(const std::string& path) {
-  std::filesystem::path parent = std::filesystem::path(path).parent_path();
-  std::error_code ec;
-  if (!parent.empty() && !std::filesystem::exists(parent)) {
-    std::filesystem::create_directories(parent, ec);
-    if (ec) return Status::IOError("cannot create " + parent.string() + ": " + ec.message());
-    ::chmod(parent.c_str(), 0700);
+  auto fail = [&](const std::string& why) {
+    return Status::IOError("cannot open job registry " + path + ": " + why);
+  };
+  // The registry holds job command lines and environments: owner only.
+  // Created here rather than with umask(), which would affect every thread.
+  std::string dir_error = MakePrivateDirs(std::filesystem::path(path).parent_path());
+  if (!dir_error.empty()) return fail(dir_error);
+  {
+    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!fd.valid()) return fail(std::strerror(errno));
+    struct stat st {};
+    if (::fstat(fd.get(), &st) == 0 && (st.st_mode & 077) != 0) ::fchmod(fd.get(), 0600);
   }
   auto impl = std::make_unique<Impl>();
-  // The registry holds job command lines and environments: owner only.
-  mode_t old = ::umask(077);
-  int rc =
-      sqlite3_open_v2(path.c_str(), &impl->db,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
-  ::umask(old);
-  if (rc != SQLITE_OK)
-    return Status::IOError("cannot open job registry " + path + ": " +
-                           (impl->db ? sqlite3_errmsg(impl->db) : sqlite3_errstr(rc)));
-  sqlite3_busy_timeout(impl->db, 5000);
+  // SQLite gives the -wal and -shm files the database file's mode.
+  int rc = sqlite3_open_v2(path.c_str(), &impl->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
+                           nullptr);
+  if (rc != SQLITE_OK) return fail(impl->db ? sqlite3_errmsg(impl->db) : sqlite3_errstr(rc));
+  sqlite3_busy_timeout(impl->db, kBusyTimeoutMs);
+  sqlite3_extended_result_codes(impl->db, 1);
   RETURN_IF_ERROR(
-      impl->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", "set up " + path));
+      impl->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+                 "PRAGMA foreign_keys=ON;",
+                 "set up " + path));
   {
     Stmt v(impl->db, "PRAGMA user_version");
-    if (v.ok() && v.Step() == SQLITE_ROW && v.Int(0) > kSchemaVersion)
-      return Status::FailedPrecondition("job registry " + path +
-                                        " was written by a newer stasis; upgrade stasis");
+    if (!v.ok() || v.Step() != SQLITE_ROW) return fail(sqlite3_errmsg(impl->db));
+    if (v.Int(0) > kSchemaVersion)
+      return Status::FailedPrecondition("job registry " + path + " has schema version " +
+                                        std::to_string(v.Int(0)) +
+                                        ", newer than this stasis supports; upgrade stasis");
   }
-  RETURN_IF_ERROR(impl->Exec(kSchema, "create tables in " + path));
-  RETURN_IF_ERROR(impl->Exec("PRAGMA user_version = 1", "set the schema version"));
+  // Tables and version in one transaction: a crash leaves neither or both.
+  std::string schema = std::string("BEGIN IMMEDIATE;") + kSchema +
+                       "PRAGMA user_version = " + std::to_string(kSchemaVersion) + "; COMMIT;";
+  RETURN_IF_ERROR(impl->Exec(schema.c_str(), "create tables in " + path));
   return std::unique_ptr<Registry>(new Registry(std::move(impl)));
 }
 
@@ -215,17 +265,24 @@ Result<std::vector<JobRecord>> Registry::ListJobs() {
 
 Status Registry::DeleteJob(const std::string& id) {
   std::lock_guard lock(impl_->mu);
-  RETURN_IF_ERROR(impl_->Exec("BEGIN IMMEDIATE", "delete job " + id));
-  Stmt a(impl_->db, "DELETE FROM checkpoints WHERE job_id = ?1");
-  Stmt b(impl_->db, "DELETE FROM jobs WHERE id = ?1");
-  a.Bind(1, id);
-  b.Bind(1, id);
-  if (a.Step() != SQLITE_DONE || b.Step() != SQLITE_DONE) {
-    Status st = b.Error("delete job " + id);
-    impl_->Exec("ROLLBACK", "roll back").ok();
-    return st;
+  const std::string what = "delete job " + id;
+  RETURN_IF_ERROR(impl_->Exec("BEGIN IMMEDIATE", what));
+  Status st;
+  {
+    Stmt cps(impl_->db, "DELETE FROM checkpoints WHERE job_id = ?1");
+    Stmt job(impl_->db, "DELETE FROM jobs WHERE id = ?1");
+    if (!cps.ok() || !job.ok()) {
+      st = cps.Error(what);
+    } else {
+      cps.Bind(1, id);
+      job.Bind(1, id);
+      if (cps.Step() != SQLITE_DONE || job.Step() != SQLITE_DONE) st = job.Error(what);
+    }
   }
-  return impl_->Exec("COMMIT", "delete job " + id);
+  if (st.ok()) st = impl_->Exec("COMMIT", what);
+  // Never leave the shared connection inside a transaction.
+  if (!st.ok()) impl_->Exec("ROLLBACK", "roll back").ok();
+  return st;
 }
 
 Status Registry::AddCheckpoint(const CheckpointRecord& cp) {
@@ -268,6 +325,7 @@ Result<std::optional<CheckpointRecord>> Registry::LatestCheckpoint(const std::st
 Status Registry::RemoveCheckpoint(const std::string& location) {
   std::lock_guard lock(impl_->mu);
   Stmt s(impl_->db, "DELETE FROM checkpoints WHERE location = ?1");
+  if (!s.ok()) return s.Error("forget checkpoint " + location);
   s.Bind(1, location);
   if (s.Step() != SQLITE_DONE) return s.Error("forget checkpoint " + location);
   return Status::OK();

@@ -3,11 +3,13 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "common/unique_fd.h"
@@ -18,46 +20,108 @@ namespace stasis::jobs {
 
 namespace {
 
-struct ChildArgs {
-  const JobSpec* spec;
-  char* const* argv;
-  char* const* envp;  // nullptr: inherit
-  int log_fd;
-  int err_fd;  // CLOEXEC pipe: the child writes errno here if exec fails
+// What the child was doing when it failed; sent to the parent with errno.
+enum class Stage : int { kChdir = 1, kStdio, kExec };
+
+struct Failure {
+  Stage stage;
+  int err;
 };
 
-[[noreturn]] void Fail(int err_fd, int err) {
-  (void)!::write(err_fd, &err, sizeof err);
+// Everything the child needs, prepared by the parent: after clone() in a
+// multi-threaded daemon the child may only make async-signal-safe calls.
+struct ChildArgs {
+  const char* cwd;  // nullptr: stay
+  char* const* argv;
+  char* const* envp;
+  int null_fd;    // /dev/null, >= 3
+  int log_fd;     // the job log, >= 3
+  int report_fd;  // CLOEXEC pipe: carries a Failure if exec never happens
+};
+
+[[noreturn]] void Fail(const ChildArgs& a, Stage stage, int err) {
+  Failure f{stage, err};
+  (void)!::write(a.report_fd, &f, sizeof f);
   ::_exit(127);
 }
 
-// pid 1 of the new namespace. setsid() first: CRIU dumps a session leader
-// inside the tree, but refuses a session that leads outside it.
-int ChildMain(void* p) {
-  auto* a = static_cast<ChildArgs*>(p);
-  ::setsid();
-  for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);
+void ResetSignals() {
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  // Fails harmlessly for SIGKILL, SIGSTOP and the signals glibc reserves.
+  for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  if (!a->spec->cwd.empty() && ::chdir(a->spec->cwd.c_str()) != 0) Fail(a->err_fd, errno);
-  int in = ::open("/dev/null", O_RDONLY);
-  if (in < 0) Fail(a->err_fd, errno);
-  ::dup2(in, 0);
-  ::dup2(a->log_fd, 1);
-  ::dup2(a->log_fd, 2);
-  for (int fd = 3; fd < 1024; ++fd)
-    if (fd != a->err_fd) ::close(fd);
-  ::execvpe(a->argv[0], a->argv, a->envp ? a->envp : environ);
-  Fail(a->err_fd, errno);
+}
+
+// Marks every fd from 3 up close-on-exec, so the report pipe still works
+// until exec succeeds and the job inherits none of the daemon's fds.
+void CloseInheritedFds() {
+  if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
+  struct rlimit lim {};
+  rlim_t max = ::getrlimit(RLIMIT_NOFILE, &lim) == 0 ? lim.rlim_cur : 1024;
+  for (rlim_t fd = 3; fd < max && fd < (1u << 20); ++fd)
+    ::fcntl(static_cast<int>(fd), F_SETFD, FD_CLOEXEC);
+}
+
+// Runs as pid 1 of the new namespace. setsid() because CRIU dumps a session
+// leader inside the tree but refuses a session led from outside it.
+int ChildMain(void* p) {
+  const ChildArgs& a = *static_cast<ChildArgs*>(p);
+  ::setsid();
+  ResetSignals();
+  if (a.cwd != nullptr && ::chdir(a.cwd) != 0) Fail(a, Stage::kChdir, errno);
+  // The sources are >= 3, so dup2 always makes a fresh, inheritable copy.
+  if (::dup2(a.null_fd, 0) < 0 || ::dup2(a.log_fd, 1) < 0 || ::dup2(a.log_fd, 2) < 0)
+    Fail(a, Stage::kStdio, errno);
+  CloseInheritedFds();
+  ::execvpe(a.argv[0], a.argv, a.envp);
+  Fail(a, Stage::kExec, errno);
+}
+
+// Moves `fd` to 3 or above (keeping CLOEXEC) so that the child's dup2 onto
+// 0-2 can never clobber it, even if the daemon runs with 0-2 closed.
+Status AboveStdio(UniqueFd* fd, const std::string& what) {
+  if (fd->get() >= 3) return Status::OK();
+  int moved = ::fcntl(fd->get(), F_DUPFD_CLOEXEC, 3);
+  if (moved < 0) return ErrnoStatus("cannot start job: " + what, errno);
+  fd->Reset(moved);
+  return Status::OK();
+}
+
+std::string Describe(const JobSpec& spec, const Failure& f) {
+  const std::string& prog = spec.argv[0];
+  switch (f.stage) {
+    case Stage::kChdir:
+      return "cannot start job: " + prog + ": cannot enter directory " + spec.cwd;
+    case Stage::kStdio:
+      return "cannot start job: " + prog + ": cannot set up stdin/stdout/stderr";
+    case Stage::kExec:
+      break;
+  }
+  return "cannot start job: " + prog;
 }
 
 }  // namespace
 
 Result<int> SpawnJob(const JobSpec& spec) {
-  if (spec.argv.empty()) return Status::InvalidArgument("no command to run");
+  if (spec.argv.empty()) return Status::InvalidArgument("cannot start job: no command given");
+  if (spec.log_path.empty()) return Status::InvalidArgument("cannot start job: no log file given");
+
+  // Opened here, not in the child, so that errors are reported clearly.
   UniqueFd log(::open(spec.log_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
   if (!log.valid()) return ErrnoStatus("cannot open the job log " + spec.log_path, errno);
+  RETURN_IF_ERROR(AboveStdio(&log, "log file"));
+  UniqueFd null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (!null.valid()) return ErrnoStatus("cannot start job: /dev/null", errno);
+  RETURN_IF_ERROR(AboveStdio(&null, "/dev/null"));
+
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return ErrnoStatus("cannot start job: pipe", errno);
+  UniqueFd report_r(fds[0]), report_w(fds[1]);
+  RETURN_IF_ERROR(AboveStdio(&report_w, "pipe"));
 
   std::vector<char*> argv, envp;
   for (const auto& s : spec.argv) argv.push_back(const_cast<char*>(s.c_str()));
@@ -65,29 +129,33 @@ Result<int> SpawnJob(const JobSpec& spec) {
   for (const auto& s : spec.env) envp.push_back(const_cast<char*>(s.c_str()));
   envp.push_back(nullptr);
 
-  int pipefd[2];
-  if (::pipe2(pipefd, O_CLOEXEC) != 0) return ErrnoStatus("cannot create a pipe", errno);
-  UniqueFd err_r(pipefd[0]), err_w(pipefd[1]);
-
-  ChildArgs args{&spec, argv.data(), spec.env.empty() ? nullptr : envp.data(), log.get(),
-                 err_w.get()};
-  constexpr size_t kStackSize = 256 * 1024;
-  std::vector<char> stack(kStackSize);
+  ChildArgs args{spec.cwd.empty() ? nullptr : spec.cwd.c_str(),
+                 argv.data(),
+                 spec.env.empty() ? environ : envp.data(),
+                 null.get(),
+                 log.get(),
+                 report_w.get()};
+  // Without CLONE_VM the child runs on its own copy of this stack.
+  std::vector<char> stack(256 * 1024);
   int pid = ::clone(ChildMain, stack.data() + stack.size(), CLONE_NEWPID | SIGCHLD, &args);
-  if (pid < 0) return ErrnoStatus("cannot start job " + spec.argv[0], errno);
-  err_w.Reset();
+  if (pid < 0) return ErrnoStatus("cannot start job: " + spec.argv[0], errno);
+  report_w.Reset();
 
-  int child_errno = 0;
+  // EOF means exec succeeded (the CLOEXEC write end closed with it).
+  Failure f{};
   ssize_t n;
   do {
-    n = ::read(err_r.get(), &child_errno, sizeof child_errno);
+    n = ::read(report_r.get(), &f, sizeof f);
   } while (n < 0 && errno == EINTR);
-  if (n == static_cast<ssize_t>(sizeof child_errno)) {
-    ::waitpid(pid, nullptr, 0);
-    return Status(child_errno == ENOENT ? StatusCode::kNotFound : StatusCode::kInvalidArgument,
-                  "cannot start job: " + spec.argv[0] + ": " + std::strerror(child_errno));
+  if (n != static_cast<ssize_t>(sizeof f)) return pid;
+
+  while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
   }
-  return pid;
+  Status st = ErrnoStatus(Describe(spec, f), f.err);
+  // The log is where users look when a job is gone; say why there too.
+  std::string line = "stasis: " + st.message() + "\n";
+  (void)!::write(log.get(), line.data(), line.size());
+  return st;
 }
 
 }  // namespace stasis::jobs
