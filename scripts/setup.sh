@@ -39,6 +39,19 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# Node.js runs the loopback S3 server the tests use (npm package s3rver).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  log "installing nodejs npm"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+S3SERVER=$ROOT/tests/s3server
+if [ ! -d "$S3SERVER/node_modules/s3rver" ] || [ "$S3SERVER/package-lock.json" -nt "$S3SERVER/node_modules" ]; then
+  log "installing the test S3 server (npm ci in tests/s3server)"
+  (cd "$S3SERVER" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  touch "$S3SERVER/node_modules"
+fi
+
 # --- CRIU >= 4.1 -----------------------------------------------------------
 "$ROOT/scripts/provision_criu.sh" "$CRIU_PREFIX"
 

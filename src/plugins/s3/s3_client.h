@@ -1,0 +1,88 @@
+// S3 operations for one bucket: signed requests over the HTTP transport,
+// with retries (exponential backoff, full jitter) on what can change:
+// transport errors, 5xx, 429/SlowDown. 4xx answers come back at once as a
+// sentence naming the cause.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "plugins/s3/endpoint.h"
+#include "plugins/s3/http_transport.h"
+#include "plugins/s3/s3_options.h"
+#include "plugins/s3/sigv4.h"
+
+namespace stasis::s3 {
+
+struct ObjectHead {
+  uint64_t size = 0;
+  int64_t mtime = 0;
+  std::string etag;
+};
+
+struct ListedObject {
+  std::string key;
+  uint64_t size = 0;
+  int64_t mtime = 0;
+};
+
+struct ListResult {
+  std::vector<ListedObject> objects;
+  std::vector<std::string> prefixes;  // common prefixes (with delimiter "/")
+};
+
+struct CompletedPart {
+  int number = 0;
+  std::string etag;
+  std::string sha256_b64;
+};
+
+class S3Client {
+ public:
+  S3Client(S3Options options, Credentials credentials, std::string region, std::string bucket,
+           BucketEndpoint endpoint);
+
+  const std::string& bucket() const { return bucket_; }
+
+  Status PutObject(const std::string& key, const char* data, size_t size);
+  Result<std::string> CreateMultipartUpload(const std::string& key);
+  // Returns the part's ETag. The part carries its SHA-256 checksum.
+  Result<CompletedPart> UploadPart(const std::string& key, const std::string& upload_id, int number,
+                                   const char* data, size_t size);
+  Status CompleteMultipartUpload(const std::string& key, const std::string& upload_id,
+                                 const std::vector<CompletedPart>& parts);
+  Status AbortMultipartUpload(const std::string& key, const std::string& upload_id);
+  Result<ObjectHead> HeadObject(const std::string& key);
+  // Bytes [offset, offset + size) of the object.
+  Result<std::string> GetRange(const std::string& key, uint64_t offset, uint64_t size);
+  // One listing, following continuation tokens; delimiter "/" when `shallow`.
+  Result<ListResult> List(const std::string& prefix, bool shallow);
+  Status DeleteObject(const std::string& key);
+  // OK when the bucket exists and these credentials may list it.
+  Status CheckBucket();
+
+ private:
+  struct Call {
+    std::string method;
+    std::string key;  // "" for the bucket itself
+    std::vector<std::pair<std::string, std::string>> query;
+    std::vector<std::pair<std::string, std::string>> headers;
+    const char* body = nullptr;
+    size_t body_size = 0;
+    bool head = false;
+  };
+  // Signs, sends and retries; a non-2xx final answer becomes a Status.
+  Result<HttpResponse> Send(const Call& call, const std::string& what);
+  Result<HttpResponse> SendOnce(const Call& call);
+
+  const S3Options options_;
+  const Credentials credentials_;
+  const std::string region_;
+  const std::string bucket_;
+  const BucketEndpoint endpoint_;
+};
+
+}  // namespace stasis::s3

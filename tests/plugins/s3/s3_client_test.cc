@@ -1,0 +1,130 @@
+// The S3 client against a real S3-compatible server on loopback, checked
+// by an independent client (the AWS CLI) where it matters.
+#include "plugins/s3/s3_client.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "plugins/s3/endpoint.h"
+#include "s3_server_fixture.h"
+
+namespace stasis::s3 {
+namespace {
+
+std::string Shell(const std::string& cmd) {
+  std::string out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  ::pclose(p);
+  return out;
+}
+
+std::string RandomBytes(size_t n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::string s(n, '\0');
+  for (auto& c : s) c = static_cast<char>(rng());
+  return s;
+}
+
+class S3ClientTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { server_ = new S3ServerFixture("ckpt"); }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+  void SetUp() override {
+    if (!server_->ok()) GTEST_SKIP() << "s3rver is not installed; run scripts/setup.sh";
+  }
+  std::unique_ptr<S3Client> Client(const std::string& bucket = "ckpt",
+                                   const std::string& secret = "S3RVER",
+                                   const std::string& endpoint = "") {
+    S3Options o;
+    o.endpoint = endpoint.empty() ? server_->endpoint() : endpoint;
+    o.path_style = true;
+    o.max_attempts = 3;
+    auto e = ResolveBucketEndpoint(o, "us-east-1", bucket);
+    EXPECT_TRUE(e.ok());
+    return std::make_unique<S3Client>(o, Credentials{"S3RVER", secret, "", 0}, "us-east-1", bucket,
+                                      *e);
+  }
+  static S3ServerFixture* server_;
+};
+
+S3ServerFixture* S3ClientTest::server_ = nullptr;
+
+TEST_F(S3ClientTest, PutHeadGetListDelete) {
+  auto c = Client();
+  std::string data = RandomBytes(100000, 1);
+  ASSERT_TRUE(c->PutObject("dir/a b.bin", data.data(), data.size()).ok());
+  auto head = c->HeadObject("dir/a b.bin");
+  ASSERT_TRUE(head.ok()) << head.status().ToString();
+  EXPECT_EQ(head->size, data.size());
+  auto part = c->GetRange("dir/a b.bin", 1000, 5000);
+  ASSERT_TRUE(part.ok()) << part.status().ToString();
+  EXPECT_EQ(*part, data.substr(1000, 5000));
+  ASSERT_TRUE(c->PutObject("dir/sub/x", "x", 1).ok());
+  auto list = c->List("dir/", true);
+  ASSERT_TRUE(list.ok()) << list.status().ToString();
+  ASSERT_EQ(list->objects.size(), 1u);
+  EXPECT_EQ(list->objects[0].key, "dir/a b.bin");
+  EXPECT_EQ(list->objects[0].size, data.size());
+  ASSERT_EQ(list->prefixes.size(), 1u);
+  EXPECT_EQ(list->prefixes[0], "dir/sub/");
+  ASSERT_TRUE(c->DeleteObject("dir/a b.bin").ok());
+  auto gone = c->HeadObject("dir/a b.bin");
+  ASSERT_FALSE(gone.ok());
+  EXPECT_EQ(gone.status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(S3ClientTest, MultipartUploadIsByteIdenticalForTheAwsCli) {
+  auto c = Client();
+  std::string data = RandomBytes((5 << 20) * 2 + 12345, 2);
+  auto id = c->CreateMultipartUpload("big.bin");
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  std::vector<CompletedPart> parts;
+  size_t part_size = 5 << 20;
+  for (size_t off = 0, n = 1; off < data.size(); off += part_size, ++n) {
+    size_t len = std::min(part_size, data.size() - off);
+    auto p = c->UploadPart("big.bin", *id, static_cast<int>(n), data.data() + off, len);
+    ASSERT_TRUE(p.ok()) << p.status().ToString();
+    parts.push_back(*p);
+  }
+  ASSERT_TRUE(c->CompleteMultipartUpload("big.bin", *id, parts).ok());
+  std::string out = "/tmp/stasis-s3-big.bin";
+  Shell(server_->Aws("s3 cp s3://ckpt/big.bin " + out + " --only-show-errors"));
+  std::ifstream in(out, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::remove(out.c_str());
+  EXPECT_TRUE(ss.str() == data) << "the AWS CLI read back different bytes";
+}
+
+// AbortMultipartUpload and ListMultipartUploads are not tested here: s3rver
+// 3.7.1 answers both with MethodNotAllowed (see its lib/routes.js), and it
+// does not verify SigV4 signatures either. The loopback server for the
+// plugin's acceptance tests must do both; see the S3 issue's notes.
+
+TEST_F(S3ClientTest, ClearErrors) {
+  auto missing_bucket = Client("no-such-bucket")->CheckBucket();
+  EXPECT_EQ(missing_bucket.code(), StatusCode::kNotFound) << missing_bucket.ToString();
+  EXPECT_NE(missing_bucket.message().find("no-such-bucket does not exist"), std::string::npos);
+
+  auto missing_key = Client()->GetRange("nope", 0, 10);
+  EXPECT_EQ(missing_key.status().code(), StatusCode::kNotFound);
+
+  auto t0 = std::chrono::steady_clock::now();
+  auto unreachable = Client("ckpt", "S3RVER", "http://127.0.0.1:9")->CheckBucket();
+  EXPECT_EQ(unreachable.code(), StatusCode::kUnavailable) << unreachable.ToString();
+  EXPECT_NE(unreachable.message().find("127.0.0.1:9"), std::string::npos);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
+}
+
+}  // namespace
+}  // namespace stasis::s3
