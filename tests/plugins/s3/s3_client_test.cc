@@ -10,6 +10,8 @@
 #include <sstream>
 
 #include "plugins/s3/endpoint.h"
+#include "plugins/s3/s3_reader.h"
+#include "plugins/s3/s3_writer.h"
 #include "s3_server_fixture.h"
 
 namespace stasis::s3 {
@@ -104,6 +106,62 @@ TEST_F(S3ClientTest, MultipartUploadIsByteIdenticalForTheAwsCli) {
   ss << in.rdbuf();
   std::remove(out.c_str());
   EXPECT_TRUE(ss.str() == data) << "the AWS CLI read back different bytes";
+}
+
+std::string ReadAll(storage::Reader& r) {
+  std::string out;
+  std::string buf(777 * 1024, '\0');
+  for (;;) {
+    auto n = r.Read(buf.data(), buf.size());
+    EXPECT_TRUE(n.ok()) << n.status().ToString();
+    if (!n.ok() || *n == 0) break;
+    out.append(buf.data(), *n);
+  }
+  return out;
+}
+
+TEST_F(S3ClientTest, ParallelWriterAndReaderRoundTrip) {
+  std::shared_ptr<S3Client> c = Client();
+  std::string data = RandomBytes((23 << 20) + 321, 4);
+  {
+    S3Writer w(c, "stream/big.bin", 5 << 20, 3);
+    // Odd append sizes cross part boundaries everywhere.
+    for (size_t off = 0; off < data.size();) {
+      size_t n = std::min<size_t>(1234567, data.size() - off);
+      ASSERT_TRUE(w.Append(data.data() + off, n).ok());
+      off += n;
+    }
+    EXPECT_FALSE(c->HeadObject("stream/big.bin").ok()) << "visible before Commit()";
+    ASSERT_TRUE(w.Commit().ok());
+    EXPECT_EQ(w.BytesWritten(), data.size());
+  }
+  auto head = c->HeadObject("stream/big.bin");
+  ASSERT_TRUE(head.ok());
+  EXPECT_EQ(head->size, data.size());
+  S3Reader r(c, "stream/big.bin", head->size, 5 << 20, 3);
+  EXPECT_TRUE(ReadAll(r) == data) << "read back different bytes";
+
+  std::string out = "/tmp/stasis-s3-stream.bin";
+  Shell(server_->Aws("s3 cp s3://ckpt/stream/big.bin " + out + " --only-show-errors"));
+  std::ifstream in(out, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::remove(out.c_str());
+  EXPECT_TRUE(ss.str() == data) << "the AWS CLI read back different bytes";
+}
+
+TEST_F(S3ClientTest, SmallObjectsAreOnePutAndUncommittedOnesNeverAppear) {
+  std::shared_ptr<S3Client> c = Client();
+  {
+    S3Writer w(c, "small.bin", 5 << 20, 2);
+    ASSERT_TRUE(w.Append("hello", 5).ok());
+  }
+  EXPECT_FALSE(c->HeadObject("small.bin").ok());
+  S3Writer w(c, "small.bin", 5 << 20, 2);
+  ASSERT_TRUE(w.Append("hello", 5).ok());
+  ASSERT_TRUE(w.Commit().ok());
+  S3Reader r(c, "small.bin", 5, 5 << 20, 2);
+  EXPECT_EQ(ReadAll(r), "hello");
 }
 
 // AbortMultipartUpload and ListMultipartUploads are not tested here: s3rver

@@ -1,0 +1,64 @@
+// storage::Writer for one S3 object. Small objects go up in one PUT at
+// Commit(); larger ones become a multipart upload whose parts are sent by
+// `concurrency` workers while the caller keeps appending. Memory is bounded:
+// at most concurrency + 1 part buffers exist, and Append() waits for a free
+// one. Nothing is visible until CompleteMultipartUpload; any failure, Abort()
+// or destruction without Commit() aborts the upload.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "plugins/s3/s3_client.h"
+#include "storage/storage.h"
+
+namespace stasis::s3 {
+
+class S3Writer final : public storage::Writer {
+ public:
+  S3Writer(std::shared_ptr<S3Client> client, std::string key, size_t part_size, int concurrency);
+  ~S3Writer() override;
+
+  Status Append(const void* data, size_t size) override;
+  Status Commit() override;
+  void Abort() noexcept override;
+  uint64_t BytesWritten() const override { return bytes_; }
+
+ private:
+  struct Part {
+    int number;
+    std::string data;
+  };
+  // Hands the current buffer to the workers, starting the upload if needed.
+  Status Flush();
+  void Worker();
+  Status FirstError();
+  void StopWorkers();
+
+  const std::shared_ptr<S3Client> client_;
+  const std::string key_;
+  const size_t part_size_;
+  const int concurrency_;
+
+  std::string buffer_;
+  uint64_t bytes_ = 0;
+  int next_part_ = 1;
+  std::string upload_id_;  // "" until the first part is full
+  bool done_ = false;      // committed or aborted
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Part> queue_;                // guarded by mu_
+  int in_flight_ = 0;                     // guarded by mu_
+  bool stopping_ = false;                 // guarded by mu_
+  Status error_;                          // guarded by mu_: the first failure
+  std::vector<CompletedPart> completed_;  // guarded by mu_
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace stasis::s3
