@@ -103,6 +103,7 @@ SignedHeaders SignRequest(const SignableRequest& request, const Credentials& cre
   }
 
   std::vector<std::pair<std::string, std::string>> canon;
+  canon.reserve(headers.size());
   for (const auto& [k, v] : headers) canon.emplace_back(Lower(k), CanonicalValue(v));
   std::sort(canon.begin(), canon.end());
   std::string canonical_headers, signed_headers;
