@@ -70,6 +70,10 @@ Status Validate(const Config& config);
 // The effective config as JSON, secrets shown as "(set)" or "".
 std::string ConfigToDisplayJson(const Config& config);
 
+// The "aws" section as the JSON the storage/s3 plugin takes (secrets
+// included: for the plugin only, never for display or logs).
+std::string AwsConfigJson(const Config& config);
+
 // The commented default config that `stasis config init` writes.
 std::string DefaultConfigText();
 

@@ -32,4 +32,16 @@ std::string ConfigToDisplayJson(const Config& config) {
   return out.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
+std::string AwsConfigJson(const Config& config) {
+  const AwsConfig& a = config.aws;
+  nlohmann::json j = {{"region", a.region},
+                      {"endpoint", a.endpoint},
+                      {"access_key_id", a.access_key_id},
+                      {"secret_access_key", a.secret_access_key},
+                      {"session_token", a.session_token},
+                      {"profile", a.profile},
+                      {"path_style", a.path_style}};
+  return j.dump();
+}
+
 }  // namespace stasis::config

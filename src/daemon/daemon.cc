@@ -22,6 +22,7 @@
 #include "daemon/job_manager.h"
 #include "daemon/service.h"
 #include "jobs/registry.h"
+#include "plugins/loader/plugin_catalog.h"
 
 namespace stasis::daemon {
 
@@ -80,6 +81,9 @@ int Serve(const config::Config& config, int report_fd) {
 
   // Restored trees are re-parented to us when CRIU exits, so we can reap them.
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+
+  // s3:// and other plugin schemes load on first use from plugins.dir.
+  plugins::EnablePluginLoading(config.plugins_dir, config::AwsConfigJson(config));
 
   auto registry = jobs::Registry::Open(config.db_path);
   if (!registry.ok()) return fail(registry.status().message());

@@ -3,6 +3,7 @@
 #include <sys/statvfs.h>
 
 #include "common/time_format.h"
+#include "plugins/loader/plugin_catalog.h"
 #include "storage/location.h"
 #include "storage/storage_registry.h"
 
@@ -25,6 +26,11 @@ std::vector<HealthCheck> RunHealthChecks(const config::Config& config, criu::Eng
     auto c = engine->Check();
     out.push_back({"criu", "criu check", c.ok() ? "ok" : "error",
                    c.ok() ? "Looks good" : c.status().message()});
+  }
+
+  for (const auto& c : plugins::PluginHealth(config.plugins_dir, config::AwsConfigJson(config),
+                                             config.checkpoint_dir)) {
+    out.push_back({"plugins", c.name, c.state, c.detail});
   }
 
   const std::string& dir = config.checkpoint_dir;

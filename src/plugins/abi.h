@@ -1,7 +1,7 @@
 /* The stasis storage plugin ABI, version 1.
  *
  * A plugin is a shared object exporting one C function,
- *     const struct stasis_plugin_v1* stasis_plugin_v1(void);
+ *     const stasis_plugin_v1* stasis_plugin_entry_v1(void);
  * The daemon dlopen()s enabled plugins from its plugin directory, calls it,
  * checks abi_version, and registers `scheme` with the storage registry.
  *
@@ -90,7 +90,7 @@ typedef struct stasis_plugin_v1 {
 } stasis_plugin_v1;
 
 typedef const stasis_plugin_v1* (*stasis_plugin_entry_v1_fn)(void);
-#define STASIS_PLUGIN_ENTRY_V1 "stasis_plugin_v1"
+#define STASIS_PLUGIN_ENTRY_V1 "stasis_plugin_entry_v1"
 
 #ifdef __cplusplus
 }

@@ -13,6 +13,7 @@ namespace {
 struct SchemeTable {
   std::mutex mu;
   std::map<std::string, StorageFactory> factories;  // guarded by mu
+  SchemeResolver resolver;                          // guarded by mu
 };
 
 // Local storage keeps no state, so one instance serves every caller.
@@ -46,14 +47,29 @@ void UnregisterScheme(const std::string& scheme) {
   t.factories.erase(scheme);
 }
 
+void SetSchemeResolver(SchemeResolver resolver) {
+  SchemeTable& t = Table();
+  std::lock_guard lock(t.mu);
+  t.resolver = std::move(resolver);
+}
+
+namespace {
+
+std::pair<StorageFactory, SchemeResolver> Lookup(const std::string& scheme) {
+  SchemeTable& t = Table();
+  std::lock_guard lock(t.mu);
+  auto it = t.factories.find(scheme);
+  return {it == t.factories.end() ? StorageFactory() : it->second, t.resolver};
+}
+
+}  // namespace
+
 Result<std::shared_ptr<Storage>> StorageFor(const std::string& location) {
   ASSIGN_OR_RETURN(Location loc, ParseLocation(location));
-  StorageFactory factory;
-  {
-    SchemeTable& t = Table();
-    std::lock_guard lock(t.mu);
-    auto it = t.factories.find(loc.scheme);
-    if (it != t.factories.end()) factory = it->second;
+  auto [factory, resolver] = Lookup(loc.scheme);
+  if (!factory && resolver) {
+    resolver(loc.scheme);
+    factory = Lookup(loc.scheme).first;
   }
   if (!factory) {
     if (loc.scheme == "s3") {

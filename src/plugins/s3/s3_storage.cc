@@ -1,0 +1,118 @@
+#include "plugins/s3/s3_storage.h"
+
+#include <algorithm>
+
+#include "plugins/s3/endpoint.h"
+#include "plugins/s3/s3_reader.h"
+#include "plugins/s3/s3_writer.h"
+#include "storage/location.h"
+
+namespace stasis::s3 {
+
+namespace {
+
+std::string LastComponent(const std::string& key) {
+  std::string k = key;
+  while (!k.empty() && k.back() == '/') k.pop_back();
+  size_t slash = k.rfind('/');
+  return slash == std::string::npos ? k : k.substr(slash + 1);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<S3Storage>> S3Storage::Open(const S3Options& options, const Env& env) {
+  ASSIGN_OR_RETURN(ResolvedAccess access, ResolveAccess(options, env));
+  return std::unique_ptr<S3Storage>(new S3Storage(options, std::move(access)));
+}
+
+Result<std::pair<std::shared_ptr<S3Client>, std::string>> S3Storage::ClientFor(
+    const std::string& location) {
+  ASSIGN_OR_RETURN(storage::Location loc, storage::ParseLocation(location));
+  if (loc.scheme != "s3") return Status::InvalidArgument(location + " is not an s3:// location");
+  std::lock_guard lock(mu_);
+  auto it = clients_.find(loc.bucket);
+  if (it == clients_.end()) {
+    ASSIGN_OR_RETURN(BucketEndpoint endpoint,
+                     ResolveBucketEndpoint(options_, access_.region, loc.bucket));
+    if (endpoint.directory_bucket)
+      return Status::Unimplemented("directory buckets (" + loc.bucket +
+                                   ") are not supported yet; use a general purpose bucket");
+    auto client = std::make_shared<S3Client>(options_, access_.credentials, access_.region,
+                                             loc.bucket, endpoint);
+    it = clients_.emplace(loc.bucket, std::move(client)).first;
+  }
+  return std::make_pair(it->second, loc.path);
+}
+
+Result<std::unique_ptr<storage::Writer>> S3Storage::NewWriter(const std::string& location) {
+  ASSIGN_OR_RETURN(auto target, ClientFor(location));
+  if (target.second.empty())
+    return Status::InvalidArgument(location + " names a bucket, not an object");
+  if (target.first->HeadObject(target.second).ok())
+    return Status::AlreadyExists(location + " already exists");
+  return std::unique_ptr<storage::Writer>(
+      new S3Writer(target.first, target.second, options_.part_size, options_.concurrency));
+}
+
+Result<std::unique_ptr<storage::Reader>> S3Storage::NewReader(const std::string& location) {
+  ASSIGN_OR_RETURN(auto target, ClientFor(location));
+  auto head = target.first->HeadObject(target.second);
+  if (!head.ok()) {
+    if (head.status().code() == StatusCode::kNotFound &&
+        head.status().message().find("bucket") == std::string::npos)
+      return Status::NotFound("checkpoint " + location + " does not exist");
+    return head.status();
+  }
+  return std::unique_ptr<storage::Reader>(new S3Reader(target.first, target.second, head->size,
+                                                       options_.part_size, options_.concurrency));
+}
+
+Result<std::vector<storage::ObjectInfo>> S3Storage::List(const std::string& dir) {
+  ASSIGN_OR_RETURN(auto target, ClientFor(dir));
+  std::string prefix = target.second.empty() ? "" : target.second + "/";
+  ASSIGN_OR_RETURN(ListResult listed, target.first->List(prefix, /*shallow=*/true));
+  std::vector<storage::ObjectInfo> out;
+  for (const auto& p : listed.prefixes) {
+    storage::ObjectInfo info;
+    info.name = LastComponent(p);
+    info.location = storage::JoinLocation(dir, info.name);
+    info.is_dir = true;
+    out.push_back(std::move(info));
+  }
+  for (const auto& o : listed.objects) {
+    storage::ObjectInfo info;
+    info.name = LastComponent(o.key);
+    if (info.name.empty()) continue;
+    info.location = storage::JoinLocation(dir, info.name);
+    info.size = o.size;
+    info.mtime = o.mtime;
+    out.push_back(std::move(info));
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  return out;
+}
+
+Result<storage::ObjectInfo> S3Storage::Stat(const std::string& location) {
+  ASSIGN_OR_RETURN(auto target, ClientFor(location));
+  ASSIGN_OR_RETURN(ObjectHead head, target.first->HeadObject(target.second));
+  storage::ObjectInfo info;
+  info.location = location;
+  info.name = LastComponent(target.second);
+  info.size = head.size;
+  info.mtime = head.mtime;
+  return info;
+}
+
+Status S3Storage::Remove(const std::string& location) {
+  ASSIGN_OR_RETURN(auto target, ClientFor(location));
+  // S3 deletes of missing keys succeed; the storage contract says NotFound.
+  RETURN_IF_ERROR(target.first->HeadObject(target.second).status());
+  return target.first->DeleteObject(target.second);
+}
+
+Status S3Storage::CheckWritable(const std::string& dir) {
+  ASSIGN_OR_RETURN(auto target, ClientFor(dir));
+  return target.first->CheckBucket();
+}
+
+}  // namespace stasis::s3
