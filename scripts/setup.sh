@@ -45,6 +45,11 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
 fi
+# The AWS CLI is the tests' independent S3 client; Debian's when none is on PATH.
+if ! command -v aws >/dev/null; then
+  log "installing awscli"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends awscli >/dev/null
+fi
 S3SERVER=$ROOT/tests/s3server
 if [ ! -d "$S3SERVER/node_modules/s3rver" ] || [ "$S3SERVER/package-lock.json" -nt "$S3SERVER/node_modules" ]; then
   log "installing the test S3 server (npm ci in tests/s3server)"

@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   AddCheckpointCommands(app, ctx);
   AddConfigCommands(app, ctx);
   AddHealthCommands(app, ctx);
+  AddPluginCommands(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -15,6 +15,7 @@ void AddCheckpointCommands(CLI::App& app, CliContext& ctx);
 void AddConfigCommands(CLI::App& app, CliContext& ctx);
 void AddHealthCommands(CLI::App& app, CliContext& ctx);
 void AddDaemonCommands(CLI::App& app, CliContext& ctx);
+void AddPluginCommands(CLI::App& app, CliContext& ctx);
 
 // Shared by run and restore: streams a job's log until it ends.
 // Returns the job's exit code (or 0 when it was dumped/killed).

@@ -1,0 +1,281 @@
+#!/usr/bin/env node
+// The loopback S3 server of the stasis tests: s3rver stores the objects, and
+// this front does what s3rver 3.7.1 leaves out and real S3 does:
+//   - verifies every request's Signature V4 (header auth) against the one
+//     configured key pair: wrong key -> 403 InvalidAccessKeyId, wrong secret
+//     or altered request -> 403 SignatureDoesNotMatch, stale date -> 403
+//     RequestTimeTooSkewed;
+//   - checks the payload against x-amz-content-sha256 and
+//     x-amz-checksum-sha256 (400 XAmzContentSHA256Mismatch / BadDigest);
+//   - keeps the table of open multipart uploads, so ListMultipartUploads
+//     and AbortMultipartUpload work (s3rver answers both with 405), and a
+//     part or completion for an aborted upload gets 404 NoSuchUpload.
+//
+//   node server.js --port P --directory D [--bucket B]... [--access-key K]
+//                  [--secret S] [--region R]
+'use strict';
+
+const crypto = require('crypto');
+const http = require('http');
+const S3rver = require('s3rver');
+
+function parseArgs(argv) {
+  const o = { port: 0, directory: '', buckets: [], accessKey: 'S3RVER', secret: 'S3RVER', region: 'us-east-1' };
+  for (let i = 2; i < argv.length; i += 2) {
+    const v = argv[i + 1];
+    switch (argv[i]) {
+      case '--port': o.port = Number(v); break;
+      case '--directory': o.directory = v; break;
+      case '--bucket': o.buckets.push(v); break;
+      case '--access-key': o.accessKey = v; break;
+      case '--secret': o.secret = v; break;
+      case '--region': o.region = v; break;
+      default: throw new Error(`unknown option ${argv[i]}`);
+    }
+  }
+  if (!o.directory) throw new Error('--directory is required');
+  return o;
+}
+
+// --- Signature V4, server side -------------------------------------------
+
+// RFC 3986 unreserved characters stay; everything else is %XX, upper case.
+function awsEncode(s) {
+  return Buffer.from(s, 'utf8').toString('latin1').replace(/[^A-Za-z0-9\-._~]/g,
+    (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0'));
+}
+function decode(s) { return decodeURIComponent(s); }
+
+function canonicalUri(rawPath) {
+  return rawPath.split('/').map((seg) => awsEncode(decode(seg))).join('/');
+}
+
+function canonicalQuery(rawQuery) {
+  if (!rawQuery) return '';
+  const pairs = rawQuery.split('&').filter((p) => p !== '').map((p) => {
+    const eq = p.indexOf('=');
+    const k = eq < 0 ? p : p.slice(0, eq);
+    const v = eq < 0 ? '' : p.slice(eq + 1);
+    return [awsEncode(decode(k)), awsEncode(decode(v))];
+  });
+  pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+  return pairs.map(([k, v]) => `${k}=${v}`).join('&');
+}
+
+// Repeated headers join with ',' as the signer does; values trimmed and
+// inner runs of spaces collapsed.
+function headerValues(rawHeaders) {
+  const m = new Map();
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i].toLowerCase();
+    const value = rawHeaders[i + 1].trim().replace(/\s+/g, ' ');
+    m.set(name, m.has(name) ? `${m.get(name)},${value}` : value);
+  }
+  return m;
+}
+
+function hmac(key, data) { return crypto.createHmac('sha256', key).update(data, 'utf8').digest(); }
+function sha256Hex(data) { return crypto.createHash('sha256').update(data).digest('hex'); }
+
+function parseAmzDate(s) {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(s || '');
+  return m ? Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]) : NaN;
+}
+
+class S3Error extends Error {
+  constructor(status, code, message) { super(message); this.status = status; this.code = code; }
+}
+
+// Throws S3Error when the request is not signed by our key pair.
+function verifySignature(req, rawPath, rawQuery, opts) {
+  const auth = req.headers.authorization;
+  if (!auth) throw new S3Error(403, 'AccessDenied', 'Access Denied: the request is not signed');
+  const m = /^AWS4-HMAC-SHA256 Credential=([^,]+),\s*SignedHeaders=([^,]+),\s*Signature=([0-9a-f]{64})$/.exec(auth);
+  if (!m) throw new S3Error(400, 'AuthorizationHeaderMalformed', 'The authorization header is malformed');
+  const [keyId, date, region, service, term] = m[1].split('/');
+  if (keyId !== opts.accessKey) {
+    throw new S3Error(403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.');
+  }
+  if (region !== opts.region || term !== 'aws4_request' || service !== 's3') {
+    throw new S3Error(400, 'AuthorizationHeaderMalformed',
+      `The authorization header is malformed; the region '${region}' is wrong; expecting '${opts.region}'`);
+  }
+  const amzDate = req.headers['x-amz-date'];
+  const when = parseAmzDate(amzDate);
+  if (Number.isNaN(when) || amzDate.slice(0, 8) !== date) {
+    throw new S3Error(403, 'AccessDenied', 'X-Amz-Date is missing or does not match the credential scope');
+  }
+  if (Math.abs(Date.now() - when) > 15 * 60 * 1000) {
+    throw new S3Error(403, 'RequestTimeTooSkewed', 'The difference between the request time and the current time is too large.');
+  }
+  const signedHeaders = m[2].split(';');
+  if (!signedHeaders.includes('host')) throw new S3Error(400, 'AuthorizationHeaderMalformed', 'host must be signed');
+  const values = headerValues(req.rawHeaders);
+  const payloadHash = req.headers['x-amz-content-sha256'];
+  if (!payloadHash) throw new S3Error(400, 'InvalidRequest', 'Missing required header for this request: x-amz-content-sha256');
+  const canonicalRequest = [
+    req.method,
+    canonicalUri(rawPath),
+    canonicalQuery(rawQuery),
+    signedHeaders.map((h) => `${h}:${values.get(h) ?? ''}\n`).join(''),
+    m[2],
+    payloadHash,
+  ].join('\n');
+  const scope = `${date}/${region}/${service}/aws4_request`;
+  const stringToSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256Hex(canonicalRequest)].join('\n');
+  let key = hmac('AWS4' + opts.secret, date);
+  key = hmac(key, region);
+  key = hmac(key, service);
+  key = hmac(key, 'aws4_request');
+  const expected = crypto.createHmac('sha256', key).update(stringToSign, 'utf8').digest('hex');
+  if (!crypto.timingSafeEqual(Buffer.from(expected), Buffer.from(m[3]))) {
+    throw new S3Error(403, 'SignatureDoesNotMatch',
+      'The request signature we calculated does not match the signature you provided. Check your key and signing method.');
+  }
+}
+
+function verifyPayload(req, body) {
+  const declared = req.headers['x-amz-content-sha256'];
+  if (/^[0-9a-f]{64}$/.test(declared) && sha256Hex(body) !== declared) {
+    throw new S3Error(400, 'XAmzContentSHA256Mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.");
+  }
+  const checksum = req.headers['x-amz-checksum-sha256'];
+  if (checksum && crypto.createHash('sha256').update(body).digest('base64') !== checksum) {
+    throw new S3Error(400, 'BadDigest', 'The SHA256 you specified did not match the calculated checksum.');
+  }
+}
+
+// --- Multipart uploads -----------------------------------------------------
+
+const uploads = new Map(); // uploadId -> { bucket, key, initiated }
+
+function xmlEscape(s) {
+  return String(s).replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' }[c]));
+}
+
+function listUploadsXml(bucket, prefix) {
+  const items = [...uploads.entries()]
+    .filter(([, u]) => u.bucket === bucket && u.key.startsWith(prefix))
+    .sort((a, b) => (a[1].key < b[1].key ? -1 : 1))
+    .map(([id, u]) => `<Upload><Key>${xmlEscape(u.key)}</Key><UploadId>${xmlEscape(id)}</UploadId>` +
+      `<Initiated>${u.initiated}</Initiated><StorageClass>STANDARD</StorageClass></Upload>`);
+  return '<?xml version="1.0" encoding="UTF-8"?>\n' +
+    '<ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
+    `<Bucket>${xmlEscape(bucket)}</Bucket><KeyMarker></KeyMarker><UploadIdMarker></UploadIdMarker>` +
+    `<Prefix>${xmlEscape(prefix)}</Prefix><MaxUploads>1000</MaxUploads><IsTruncated>false</IsTruncated>` +
+    items.join('') + '</ListMultipartUploadsResult>';
+}
+
+function sendXml(res, status, xml, requestId) {
+  res.writeHead(status, { 'content-type': 'application/xml', 'x-amz-request-id': requestId, 'content-length': Buffer.byteLength(xml) });
+  res.end(xml);
+}
+
+function sendError(res, err, resource, requestId) {
+  const xml = '<?xml version="1.0" encoding="UTF-8"?>\n' +
+    `<Error><Code>${err.code}</Code><Message>${xmlEscape(err.message)}</Message>` +
+    `<Resource>${xmlEscape(resource)}</Resource><RequestId>${requestId}</RequestId></Error>`;
+  sendXml(res, err.status, xml, requestId);
+}
+
+// --- The front -------------------------------------------------------------
+
+function forward(req, body, backend, onResponse) {
+  const headers = { ...req.headers };
+  delete headers.expect; // the whole body is here already
+  headers['content-length'] = String(body.length);
+  return new Promise((resolve, reject) => {
+    const up = http.request({ host: backend.address, port: backend.port, method: req.method, path: req.url, headers }, (r) => {
+      const chunks = [];
+      if (!onResponse) { resolve(r); return; }
+      r.on('data', (c) => chunks.push(c));
+      r.on('end', () => resolve({ status: r.statusCode, headers: r.headers, body: Buffer.concat(chunks) }));
+      r.on('error', reject);
+    });
+    up.on('error', reject);
+    up.end(body);
+  });
+}
+
+async function handle(req, res, backend, opts) {
+  const requestId = crypto.randomBytes(8).toString('hex').toUpperCase();
+  const q = req.url.indexOf('?');
+  const rawPath = q < 0 ? req.url : req.url.slice(0, q);
+  const rawQuery = q < 0 ? '' : req.url.slice(q + 1);
+  const params = new URLSearchParams(rawQuery);
+  const segments = rawPath.split('/');
+  const bucket = decodeURIComponent(segments[1] || '');
+  const key = segments.slice(2).map(decodeURIComponent).join('/');
+
+  const chunks = [];
+  for await (const c of req) chunks.push(c);
+  const body = Buffer.concat(chunks);
+
+  try {
+    verifySignature(req, rawPath, rawQuery, opts);
+    verifyPayload(req, body);
+  } catch (err) {
+    if (err instanceof S3Error) return sendError(res, err, rawPath, requestId);
+    return sendError(res, new S3Error(400, 'InvalidRequest', String(err.message)), rawPath, requestId);
+  }
+
+  const uploadId = params.get('uploadId');
+  if (req.method === 'GET' && params.has('uploads') && key === '') {
+    return sendXml(res, 200, listUploadsXml(bucket, params.get('prefix') || ''), requestId);
+  }
+  if (uploadId !== null) {
+    const u = uploads.get(uploadId);
+    if (!u || u.bucket !== bucket || u.key !== key) {
+      return sendError(res, new S3Error(404, 'NoSuchUpload', 'The specified multipart upload does not exist.'), rawPath, requestId);
+    }
+    if (req.method === 'DELETE') {
+      uploads.delete(uploadId);
+      res.writeHead(204, { 'x-amz-request-id': requestId });
+      return res.end();
+    }
+  }
+
+  const isInitiate = req.method === 'POST' && params.has('uploads');
+  const isComplete = req.method === 'POST' && uploadId !== null;
+  if (isInitiate || isComplete) {
+    const r = await forward(req, body, backend, true);
+    const text = r.body.toString('utf8');
+    if (r.status === 200 && isInitiate) {
+      const id = /<UploadId>([^<]+)<\/UploadId>/.exec(text);
+      if (id) uploads.set(id[1], { bucket, key, initiated: new Date().toISOString() });
+    }
+    if (r.status === 200 && isComplete && !text.includes('<Error>')) uploads.delete(uploadId);
+    res.writeHead(r.status, r.headers);
+    return res.end(r.body);
+  }
+  const r = await forward(req, body, backend, false);
+  res.writeHead(r.statusCode, r.headers);
+  r.pipe(res);
+}
+
+async function main() {
+  const opts = parseArgs(process.argv);
+  const store = new S3rver({
+    address: '127.0.0.1', port: 0, directory: opts.directory, silent: true,
+    configureBuckets: opts.buckets.map((name) => ({ name })),
+  });
+  const backend = await store.run();
+  const front = http.createServer((req, res) => {
+    handle(req, res, backend, opts).catch((err) => {
+      if (!res.headersSent) sendError(res, new S3Error(500, 'InternalError', String(err.message)), req.url, 'front');
+      else res.destroy();
+    });
+  });
+  front.keepAliveTimeout = 60000;
+  front.listen(opts.port, '127.0.0.1', () => {
+    process.stdout.write(`listening on 127.0.0.1:${front.address().port}\n`);
+  });
+  const stop = () => { front.close(); store.close().finally(() => process.exit(0)); };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+main().catch((err) => {
+  process.stderr.write(`s3server: ${err.message}\n`);
+  process.exit(1);
+});
