@@ -48,6 +48,7 @@ fi
 # The AWS CLI is the tests' independent S3 client; Debian's when none is on PATH.
 if ! command -v aws >/dev/null; then
   log "installing awscli"
+  apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends awscli >/dev/null
 fi
 S3SERVER=$ROOT/tests/s3server
