@@ -9,7 +9,12 @@
 //     x-amz-checksum-sha256 (400 XAmzContentSHA256Mismatch / BadDigest);
 //   - keeps the table of open multipart uploads, so ListMultipartUploads
 //     and AbortMultipartUpload work (s3rver answers both with 405), and a
-//     part or completion for an aborted upload gets 404 NoSuchUpload.
+//     part or completion for an aborted upload gets 404 NoSuchUpload;
+//   - injects faults on demand, for the failure tests: POST /__faults with
+//     {"op": "UploadPart", "status": 500, "after": 2, "count": 100} (or
+//     "reset": true to drop the connection, "delay_ms" to stall) applies to
+//     matching requests; DELETE /__faults clears them. Unsigned, and only
+//     ever on loopback.
 //
 //   node server.js --port P --directory D [--bucket B]... [--access-key K]
 //                  [--secret S] [--region R]
@@ -178,6 +183,47 @@ function sendError(res, err, resource, requestId) {
   sendXml(res, err.status, xml, requestId);
 }
 
+// --- Faults ----------------------------------------------------------------
+
+let faults = []; // { op, status, code, reset, delay_ms, after, count }
+
+function operation(method, key, params) {
+  if (method === 'PUT') return params.has('partNumber') ? 'UploadPart' : 'PutObject';
+  if (method === 'POST') return params.has('uploads') ? 'CreateMultipartUpload' : 'CompleteMultipartUpload';
+  if (method === 'DELETE') return params.has('uploadId') ? 'AbortMultipartUpload' : 'DeleteObject';
+  if (method === 'HEAD') return key ? 'HeadObject' : 'HeadBucket';
+  if (method === 'GET') return key ? 'GetObject' : params.has('uploads') ? 'ListMultipartUploads' : 'ListObjects';
+  return method;
+}
+
+// The fault to apply to this request, if any; counts it as used.
+function takeFault(op) {
+  for (const f of faults) {
+    if (f.op !== op && f.op !== 'any') continue;
+    if (f.after > 0) { f.after -= 1; continue; }
+    if (f.count <= 0) continue;
+    f.count -= 1;
+    f.hits += 1;
+    return f;
+  }
+  return null;
+}
+
+async function controlFaults(req, res) {
+  const chunks = [];
+  for await (const c of req) chunks.push(c);
+  if (req.method === 'DELETE') faults = [];
+  if (req.method === 'POST') {
+    const f = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+    faults.push({ op: f.op || 'any', status: f.status || 0, code: f.code || 'InternalError',
+      reset: !!f.reset, delay_ms: f.delay_ms || 0, after: f.after || 0,
+      count: f.count === undefined ? Infinity : f.count, hits: 0 });
+  }
+  const body = JSON.stringify(faults.map((f) => ({ ...f, count: f.count === Infinity ? -1 : f.count })));
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(body);
+}
+
 // --- The front -------------------------------------------------------------
 
 function forward(req, body, backend, onResponse) {
@@ -207,9 +253,22 @@ async function handle(req, res, backend, opts) {
   const bucket = decodeURIComponent(segments[1] || '');
   const key = segments.slice(2).map(decodeURIComponent).join('/');
 
+  if (rawPath === '/__faults') return controlFaults(req, res);
+  const fault = takeFault(operation(req.method, key, params));
+  if (fault && fault.reset) {
+    // Drop the connection with the request half read, as a network would.
+    req.socket.destroy();
+    return;
+  }
+
   const chunks = [];
   for await (const c of req) chunks.push(c);
   const body = Buffer.concat(chunks);
+  if (fault && fault.delay_ms) await new Promise((r) => setTimeout(r, fault.delay_ms));
+  if (fault && fault.status) {
+    const msg = fault.code === 'SlowDown' ? 'Please reduce your request rate.' : 'We encountered an internal error. Please try again.';
+    return sendError(res, new S3Error(fault.status, fault.code, msg), rawPath, requestId);
+  }
 
   try {
     verifySignature(req, rawPath, rawQuery, opts);

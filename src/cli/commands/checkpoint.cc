@@ -1,10 +1,13 @@
-// `stasis checkpoint list [ID|DIR] | inspect PATH | delete PATH`
+// `stasis checkpoint list [ID|DIR] | inspect PATH | delete PATH | copy PATH DIR`
 #include <iostream>
 
 #include "cli/commands/commands.h"
 #include "cli/output.h"
 #include "cli/rpc_status.h"
 #include "common/time_format.h"
+#include "plugins/loader/plugin_catalog.h"
+#include "storage/copy.h"
+#include "storage/location.h"
 
 namespace stasis::cli {
 
@@ -55,6 +58,28 @@ int DeleteCheckpoint(CliContext& ctx, const std::string& location) {
   return 0;
 }
 
+// Runs in the CLI, not the daemon: bytes go straight between the two
+// storages, with the same plugins and credentials the daemon uses.
+int CopyCheckpoint(CliContext& ctx, const std::string& from, const std::string& to_dir) {
+  auto cfg = ctx.LoadedConfig();
+  if (!cfg.ok()) return Fail(cfg.status());
+  plugins::EnablePluginLoading(cfg->plugins_dir, config::AwsConfigJson(*cfg));
+  std::string source = AbsoluteLocation(from);
+  auto src = storage::ParseLocation(source);
+  if (!src.ok()) return Fail(src.status());
+  std::string name = src->path.substr(src->path.rfind('/') + 1);
+  if (name.empty()) return Fail(from + " names a directory or bucket, not a checkpoint");
+  std::string target = storage::JoinLocation(AbsoluteLocation(to_dir), name);
+  auto copied = storage::CopyObject(source, target);
+  if (!copied.ok()) return Fail(copied.status());
+  if (ctx.json()) {
+    PrintJson({{"from", source}, {"to", target}, {"size", *copied}});
+  } else {
+    std::cout << "copied " << source << " to " << target << " (" << HumanBytes(*copied) << ")\n";
+  }
+  return 0;
+}
+
 }  // namespace
 
 int PrintCheckpoints(CliContext& ctx, const std::string& job_id, const std::string& dir) {
@@ -87,7 +112,7 @@ int PrintCheckpoints(CliContext& ctx, const std::string& job_id, const std::stri
 }
 
 void AddCheckpointCommands(CLI::App& app, CliContext& ctx) {
-  auto* cp = app.add_subcommand("checkpoint", "List, inspect and delete checkpoints");
+  auto* cp = app.add_subcommand("checkpoint", "List, inspect, copy and delete checkpoints");
   cp->require_subcommand(1);
   auto arg = std::make_shared<std::string>();
   auto* list = cp->add_subcommand(
@@ -106,6 +131,15 @@ void AddCheckpointCommands(CLI::App& app, CliContext& ctx) {
   auto* del = cp->add_subcommand("delete", "Delete a checkpoint from storage");
   del->add_option("PATH", *arg, "The checkpoint")->required();
   del->callback([&ctx, arg] { ctx.action = [&ctx, arg] { return DeleteCheckpoint(ctx, *arg); }; });
+  auto dir = std::make_shared<std::string>();
+  auto* copy = cp->add_subcommand("copy", "Copy a checkpoint into another directory or bucket");
+  copy->add_option("PATH", *arg, "The checkpoint, e.g. s3://bucket/jobs/dump-...tar.zst")
+      ->required();
+  copy->add_option("DIR", *dir, "Where the copy goes, e.g. /var/lib/stasis/checkpoints")
+      ->required();
+  copy->callback([&ctx, arg, dir] {
+    ctx.action = [&ctx, arg, dir] { return CopyCheckpoint(ctx, *arg, *dir); };
+  });
 }
 
 }  // namespace stasis::cli

@@ -72,10 +72,12 @@ void AddPluginCommands(CLI::App& app, CliContext& ctx) {
   auto name = std::make_shared<std::string>();
   auto* install = plugin->add_subcommand("install", "Enable a plugin (no network needed)");
   install->add_option("name", *name, "Plugin name, e.g. storage/s3")->required();
-  install->callback([&ctx, name] { ctx.action = [&ctx, name] { return InstallPlugin(ctx, *name); }; });
+  install->callback(
+      [&ctx, name] { ctx.action = [&ctx, name] { return InstallPlugin(ctx, *name); }; });
   auto* remove = plugin->add_subcommand("remove", "Disable and delete an installed plugin");
   remove->add_option("name", *name, "Plugin name, e.g. storage/s3")->required();
-  remove->callback([&ctx, name] { ctx.action = [&ctx, name] { return RemovePlugin(ctx, *name); }; });
+  remove->callback(
+      [&ctx, name] { ctx.action = [&ctx, name] { return RemovePlugin(ctx, *name); }; });
 }
 
 }  // namespace stasis::cli
