@@ -26,7 +26,7 @@ PACKAGES=(
   libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy
-  zstd lz4 gzip tar python3 procps iproute2 util-linux psmisc
+  zstd lz4 gzip tar python3 procps iproute2 util-linux psmisc curl
   s3cmd
 )
 missing=()

@@ -111,3 +111,56 @@ if not nums or bad:
     sys.exit(1)
 PY
 }
+
+# --- S3 ---------------------------------------------------------------------
+S3SERVER_START=$(cd "$(dirname "${BASH_SOURCE[0]}")/../s3server" && pwd)/start.sh
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# set_config KEY JSON_VALUE: sets a dotted key in the test's config file.
+set_config() {
+  python3 - "$STASIS_CONFIG" "$1" "$2" <<'PY'
+import json, sys
+path, key, value = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+cfg = json.load(open(path))
+node = cfg
+*parents, last = key.split(".")
+for p in parents:
+    node = node.setdefault(p, {})
+if value is None:
+    node.pop(last, None)
+else:
+    node[last] = value
+json.dump(cfg, open(path, "w"), indent=2)
+PY
+}
+
+# start_s3 [BUCKET...]: the loopback S3 server (SigV4-verifying, see
+# tests/s3server) with the buckets, and the config pointing stasis at it.
+start_s3() {
+  S3_PORT=$(free_port)
+  S3_ENDPOINT=http://127.0.0.1:$S3_PORT
+  local pid
+  pid=$("$S3SERVER_START" "$S3_PORT" "$T/s3data" "$@") || fail "the S3 server did not start"
+  EXTRA_PIDS+=("$pid")
+  S3_PID=$pid
+  set_config plugins.dir "\"$T/plugins\""
+  set_config aws "{\"endpoint\": \"$S3_ENDPOINT\", \"region\": \"us-east-1\",
+    \"access_key_id\": \"S3RVER\", \"secret_access_key\": \"S3RVER\", \"path_style\": true}"
+}
+
+# The AWS CLI against the test server: the independent client.
+awscli() {
+  AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_DEFAULT_REGION=us-east-1 \
+    AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
+    aws --endpoint-url "$S3_ENDPOINT" "$@"
+}
+
+# Faults in the test server: s3_fault '{"op": "UploadPart", "status": 500}'.
+s3_fault() { curl -sf -X POST -d "$1" "$S3_ENDPOINT/__faults" >/dev/null || fail "cannot set fault"; }
+s3_clear_faults() { curl -sf -X DELETE "$S3_ENDPOINT/__faults" >/dev/null || true; }
+
+open_uploads() {
+  awscli s3api list-multipart-uploads --bucket "$1" --output json |
+    python3 -c 'import json,sys; t=sys.stdin.read().strip(); print(len(json.loads(t).get("Uploads", []) if t else []))'
+}
