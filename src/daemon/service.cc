@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "common/unique_fd.h"
 #include "daemon/health.h"
+#include "daemon/status_mark.h"
 #include "jobs/process_tree.h"
 
 namespace stasis::daemon {
@@ -57,7 +58,9 @@ grpc::Status ToGrpc(const Status& st) {
       code = StatusCode::INTERNAL;
       break;
   }
-  return grpc::Status(code, st.message());
+  // The details mark the status as the daemon's own, so the CLI can tell a
+  // storage being unavailable from the daemon connection being lost.
+  return grpc::Status(code, st.message(), kDaemonStatusMark);
 }
 
 void FillSpec(const JobSpec& in, v1::JobSpec* out) {

@@ -21,7 +21,9 @@
 'use strict';
 
 const crypto = require('crypto');
+const fs = require('fs');
 const http = require('http');
+const path = require('path');
 const S3rver = require('s3rver');
 
 function parseArgs(argv) {
@@ -153,6 +155,13 @@ function verifyPayload(req, body) {
 // --- Multipart uploads -----------------------------------------------------
 
 const uploads = new Map(); // uploadId -> { bucket, key, initiated }
+let store = null; // s3rver's FilesystemStore, where it stages parts
+
+// An aborted upload's parts go, as they would on S3 (they no longer bill).
+function discardParts(bucket, uploadId) {
+  const dir = path.join(store.getResourcePath(bucket, undefined, 'uploads'), uploadId);
+  fs.rmSync(dir, { recursive: true, force: true });
+}
 
 function xmlEscape(s) {
   return String(s).replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' }[c]));
@@ -177,6 +186,7 @@ function sendXml(res, status, xml, requestId) {
 }
 
 function sendError(res, err, resource, requestId) {
+  if (err.status >= 500) process.stderr.write(`${new Date().toISOString()} ${err.status} ${err.code} ${resource}: ${err.message}\n`);
   const xml = '<?xml version="1.0" encoding="UTF-8"?>\n' +
     `<Error><Code>${err.code}</Code><Message>${xmlEscape(err.message)}</Message>` +
     `<Resource>${xmlEscape(resource)}</Resource><RequestId>${requestId}</RequestId></Error>`;
@@ -289,6 +299,7 @@ async function handle(req, res, backend, opts) {
     }
     if (req.method === 'DELETE') {
       uploads.delete(uploadId);
+      discardParts(bucket, uploadId);
       res.writeHead(204, { 'x-amz-request-id': requestId });
       return res.end();
     }
@@ -308,17 +319,19 @@ async function handle(req, res, backend, opts) {
     return res.end(r.body);
   }
   const r = await forward(req, body, backend, false);
+  if (r.statusCode >= 500) process.stderr.write(`${new Date().toISOString()} s3rver answered ${r.statusCode} to ${req.method} ${req.url}\n`);
   res.writeHead(r.statusCode, r.headers);
   r.pipe(res);
 }
 
 async function main() {
   const opts = parseArgs(process.argv);
-  const store = new S3rver({
-    address: '127.0.0.1', port: 0, directory: opts.directory, silent: true,
+  const s3rver = new S3rver({
+    address: '127.0.0.1', port: 0, directory: opts.directory, silent: !process.env.S3SERVER_VERBOSE,
     configureBuckets: opts.buckets.map((name) => ({ name })),
   });
-  const backend = await store.run();
+  const backend = await s3rver.run();
+  store = s3rver.store;
   const front = http.createServer((req, res) => {
     handle(req, res, backend, opts).catch((err) => {
       if (!res.headersSent) sendError(res, new S3Error(500, 'InternalError', String(err.message)), req.url, 'front');
@@ -329,7 +342,7 @@ async function main() {
   front.listen(opts.port, '127.0.0.1', () => {
     process.stdout.write(`listening on 127.0.0.1:${front.address().port}\n`);
   });
-  const stop = () => { front.close(); store.close().finally(() => process.exit(0)); };
+  const stop = () => { front.close(); s3rver.close().finally(() => process.exit(0)); };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 }

@@ -10,7 +10,9 @@ PORT=$1 DIR=$2; shift 2
 mkdir -p "$DIR"
 args=()
 for b in "$@"; do args+=(--bucket "$b"); done
-node "$HERE/server.js" --port "$PORT" --directory "$DIR" "${args[@]}" >"$DIR.log" 2>&1 &
+# s3rver makes ListObjectsV2 continuation tokens with DES, which OpenSSL 3
+# only has in its legacy provider: without it every truncated listing is a 500.
+node --openssl-legacy-provider "$HERE/server.js" --port "$PORT" --directory "$DIR" "${args[@]}" >"$DIR.log" 2>&1 &
 pid=$!
 for _ in $(seq 100); do
   if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then echo "$pid"; exit 0; fi
