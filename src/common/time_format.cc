@@ -1,5 +1,6 @@
 #include "common/time_format.h"
 
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 
@@ -21,6 +22,17 @@ int64_t NowUnixSeconds() {
 }
 std::string CompactUtcStamp(int64_t s) {
   return Format(s, "%Y%m%dT%H%M%SZ");
+}
+std::string CompactUtcStampMillis(int64_t ms) {
+  char frac[8];
+  std::snprintf(frac, sizeof frac, ".%03dZ", static_cast<int>(ms % 1000));
+  std::string whole = Format(ms / 1000, "%Y%m%dT%H%M%S");
+  return whole + frac;
+}
+int64_t NowUnixMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 std::string HumanUtcTime(int64_t s) {
   return Format(s, "%Y-%m-%d %H:%M:%S");

@@ -172,12 +172,13 @@ Result<DumpOutcome> Checkpointer::Dump(const DumpTarget& target, const DumpSetti
   std::string compression_name =
       s.compression.empty() ? config_->checkpoint_compression : s.compression;
   ASSIGN_OR_RETURN(archive::Compression compression, archive::ParseCompression(compression_name));
-  int64_t created = NowUnixSeconds();
+  int64_t created_ms = NowUnixMillis();
+  int64_t created = created_ms / 1000;
   std::string ext(archive::ArchiveExtension(compression));
   std::string name = s.name;
   if (name.empty()) {
-    name =
-        "dump-" + (jid.empty() ? std::to_string(pid) : jid) + "-" + CompactUtcStamp(created) + ext;
+    name = "dump-" + (jid.empty() ? std::to_string(pid) : jid) + "-" +
+           CompactUtcStampMillis(created_ms) + ext;
   } else {
     RETURN_IF_ERROR(ValidateCheckpointName(name));
     if (name.size() < ext.size() || name.compare(name.size() - ext.size(), ext.size(), ext) != 0)

@@ -69,6 +69,20 @@ Result<BucketEndpoint> ResolveBucketEndpoint(const S3Options& options, const std
   return e;
 }
 
+Result<BucketEndpoint> ResolveServiceEndpoint(const S3Options& options, const std::string& region) {
+  BucketEndpoint e;
+  e.service = "s3";
+  if (!options.endpoint.empty()) {
+    ASSIGN_OR_RETURN(Url u, ParseEndpoint(options.endpoint));
+    e.host = u.host;
+    e.base_url = u.scheme + "://" + u.host;
+    return e;
+  }
+  e.host = "s3." + region + ".amazonaws.com";
+  e.base_url = "https://" + e.host;
+  return e;
+}
+
 std::string ObjectPath(const BucketEndpoint& endpoint, const std::string& key) {
   return endpoint.path_prefix + "/" + UriEncode(key, false);
 }

@@ -25,6 +25,10 @@ struct BucketEndpoint {
 Result<BucketEndpoint> ResolveBucketEndpoint(const S3Options& options, const std::string& region,
                                              const std::string& bucket);
 
+// The service endpoint itself (no bucket), for ListBuckets: the custom
+// endpoint, or https://s3.<region>.amazonaws.com.
+Result<BucketEndpoint> ResolveServiceEndpoint(const S3Options& options, const std::string& region);
+
 // The path of `key` under the endpoint: path_prefix + "/" + UriEncode(key, false).
 std::string ObjectPath(const BucketEndpoint& endpoint, const std::string& key);
 

@@ -116,6 +116,10 @@ void Health(stasis_storage* s, const char* bucket_location,
             void (*fn)(void*, const char*, const char*, const char*), void* ctx) {
   std::string creds = "found (" + s->impl->credential_source() + "), region " + s->impl->region();
   fn(ctx, "s3 credentials", "ok", creds.c_str());
+  Status reach = s->impl->CheckEndpoint();
+  std::string where = s->impl->endpoint_description();
+  fn(ctx, "s3 endpoint", reach.ok() ? "ok" : "error",
+     (reach.ok() ? where + " answers" : reach.message()).c_str());
   if (bucket_location == nullptr || *bucket_location == '\0') return;
   Status st = s->impl->CheckWritable(bucket_location);
   std::string detail = st.ok() ? std::string(bucket_location) + " reachable" : st.message();

@@ -264,4 +264,9 @@ Status S3Client::CheckBucket() {
   return Send(c, "bucket " + bucket_).status();
 }
 
+Status S3Client::ListBuckets() {
+  Call c{"GET", "", {}, {}};
+  return Send(c, "S3 endpoint " + endpoint_.base_url).status();
+}
+
 }  // namespace stasis::s3

@@ -63,6 +63,9 @@ class S3Client {
   Status DeleteObject(const std::string& key);
   // OK when the bucket exists and these credentials may list it.
   Status CheckBucket();
+  // ListBuckets on a client made for the service endpoint (bucket ""):
+  // proves the endpoint answers and knows these credentials.
+  Status ListBuckets();
 
  private:
   struct Call {

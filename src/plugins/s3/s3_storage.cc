@@ -110,6 +110,21 @@ Status S3Storage::Remove(const std::string& location) {
   return target.first->DeleteObject(target.second);
 }
 
+Status S3Storage::CheckEndpoint() {
+  ASSIGN_OR_RETURN(BucketEndpoint endpoint, ResolveServiceEndpoint(options_, access_.region));
+  S3Client client(options_, access_.credentials, access_.region, "", endpoint);
+  Status st = client.ListBuckets();
+  if (st.code() == StatusCode::kPermissionDenied &&
+      st.message().find("(AccessDenied)") != std::string::npos)
+    return Status::OK();
+  return st;
+}
+
+std::string S3Storage::endpoint_description() const {
+  auto e = ResolveServiceEndpoint(options_, access_.region);
+  return e.ok() ? e->base_url : options_.endpoint;
+}
+
 Status S3Storage::CheckWritable(const std::string& dir) {
   ASSIGN_OR_RETURN(auto target, ClientFor(dir));
   return target.first->CheckBucket();

@@ -28,6 +28,12 @@ class S3Storage final : public storage::Storage {
   Status Remove(const std::string& location) override;
   Status CheckWritable(const std::string& dir) override;
 
+  // OK when the service endpoint answers and accepts these credentials'
+  // signature (a policy refusing ListBuckets still counts as reachable).
+  Status CheckEndpoint();
+  // "http://127.0.0.1:9000" or "https://s3.<region>.amazonaws.com".
+  std::string endpoint_description() const;
+
   // Where credentials came from ("environment", "profile default (...)").
   const std::string& credential_source() const { return access_.source; }
   const std::string& region() const { return access_.region; }
