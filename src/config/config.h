@@ -21,6 +21,10 @@ struct AwsConfig {
   std::string session_token;      // secret: never printed
   std::string profile;
   bool path_style = false;
+  // Transfers: memory per transfer is about part_size_mib * (concurrency + 1).
+  int part_size_mib = 16;
+  int concurrency = 8;
+  std::string payload_signing = "auto";
 };
 
 struct Config {

@@ -17,7 +17,8 @@ namespace stasis::config::internal {
 // Where a key's value lives in Config. AwsConfig members are reached
 // through Config::aws.
 using FieldPtr =
-    std::variant<std::string Config::*, int Config::*, std::string AwsConfig::*, bool AwsConfig::*>;
+    std::variant<std::string Config::*, int Config::*, std::string AwsConfig::*, bool AwsConfig::*,
+                 int AwsConfig::*>;
 
 // A value as read from a file or the environment, before it is stored.
 using Value = std::variant<std::string, int64_t, bool>;
@@ -58,6 +59,7 @@ std::string CheckOptionalAbsolutePath(std::string_view value);
 std::string CheckCheckpointDir(std::string_view value);
 std::string CheckCompression(std::string_view value);
 std::string CheckLogLevel(std::string_view value);
+std::string CheckPayloadSigning(std::string_view value);
 std::string CheckHttpUrl(std::string_view value);
 
 // A config being assembled: the values plus which keys were given

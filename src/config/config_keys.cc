@@ -9,7 +9,7 @@ namespace stasis::config::internal {
 
 namespace {
 
-const std::array<KeyInfo, 16> kKeys = {{
+const std::array<KeyInfo, 19> kKeys = {{
     {"address", "STASIS_ADDRESS", "UNIX socket the daemon listens on and the CLI connects to.",
      &Config::address, CheckAbsolutePath},
     {"checkpoint.dir", "STASIS_CHECKPOINT_DIR",
@@ -55,6 +55,15 @@ const std::array<KeyInfo, 16> kKeys = {{
     {"aws.path_style", "STASIS_AWS_PATH_STYLE",
      "true: path-style URLs (endpoint/bucket/key), which most non-AWS servers need.",
      &AwsConfig::path_style},
+    {"aws.part_size_mib", "STASIS_AWS_PART_SIZE_MIB",
+     "Multipart part and ranged-GET size in MiB (5 to 5120); smaller dumps are one PUT.",
+     &AwsConfig::part_size_mib, nullptr, 5, 5120},
+    {"aws.concurrency", "STASIS_AWS_CONCURRENCY",
+     "Parts or ranges in flight per transfer (1 to 64); memory is about part size x (this + 1).",
+     &AwsConfig::concurrency, nullptr, 1, 64},
+    {"aws.payload_signing", "STASIS_AWS_PAYLOAD_SIGNING",
+     "auto: sign bodies over http, UNSIGNED-PAYLOAD + CRC32 over https; always; never.",
+     &AwsConfig::payload_signing, CheckPayloadSigning},
 }};
 
 }  // namespace
@@ -83,6 +92,7 @@ bool IsSection(std::string_view name) {
 ValueType TypeOf(const KeyInfo& key) {
   switch (key.field.index()) {
     case 1:
+    case 4:
       return ValueType::kInt;
     case 3:
       return ValueType::kBool;
@@ -95,6 +105,7 @@ Value GetValue(const KeyInfo& key, const Config& config) {
   if (auto* f = std::get_if<std::string Config::*>(&key.field)) return config.*(*f);
   if (auto* f = std::get_if<int Config::*>(&key.field)) return int64_t{config.*(*f)};
   if (auto* f = std::get_if<std::string AwsConfig::*>(&key.field)) return config.aws.*(*f);
+  if (auto* f = std::get_if<int AwsConfig::*>(&key.field)) return int64_t{config.aws.*(*f)};
   return config.aws.*std::get<bool AwsConfig::*>(key.field);
 }
 
@@ -105,6 +116,8 @@ void SetValue(const KeyInfo& key, const Value& value, Config* config) {
     config->*(*f) = static_cast<int>(std::get<int64_t>(value));
   } else if (auto* f = std::get_if<std::string AwsConfig::*>(&key.field)) {
     config->aws.*(*f) = std::get<std::string>(value);
+  } else if (auto* f = std::get_if<int AwsConfig::*>(&key.field)) {
+    config->aws.*(*f) = static_cast<int>(std::get<int64_t>(value));
   } else {
     config->aws.*std::get<bool AwsConfig::*>(key.field) = std::get<bool>(value);
   }

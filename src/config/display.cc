@@ -40,7 +40,10 @@ std::string AwsConfigJson(const Config& config) {
                       {"secret_access_key", a.secret_access_key},
                       {"session_token", a.session_token},
                       {"profile", a.profile},
-                      {"path_style", a.path_style}};
+                      {"path_style", a.path_style},
+                      {"part_size", static_cast<int64_t>(a.part_size_mib) << 20},
+                      {"concurrency", a.concurrency},
+                      {"payload_signing", a.payload_signing}};
   return j.dump();
 }
 

@@ -56,6 +56,11 @@ std::string CheckLogLevel(std::string_view value) {
   return Quoted(value) + " is not one of trace, debug, info, warn, error";
 }
 
+std::string CheckPayloadSigning(std::string_view value) {
+  if (value == "auto" || value == "always" || value == "never") return "";
+  return Quoted(value) + " is not one of auto, always, never";
+}
+
 std::string CheckHttpUrl(std::string_view value) {
   if (value.empty()) return "";
   for (std::string_view scheme : {"http://", "https://"}) {

@@ -24,6 +24,7 @@ const crypto = require('crypto');
 const fs = require('fs');
 const http = require('http');
 const path = require('path');
+const zlib = require('zlib');
 const S3rver = require('s3rver');
 
 function parseArgs(argv) {
@@ -141,6 +142,13 @@ function verifySignature(req, rawPath, rawQuery, opts) {
   }
 }
 
+// aws-chunked bodies (the AWS CLI's uploads) carry their checksums in
+// trailers; s3rver decodes them.
+function isAwsChunked(req) {
+  return (req.headers['content-encoding'] || '').includes('aws-chunked') ||
+    (req.headers['x-amz-content-sha256'] || '').startsWith('STREAMING-');
+}
+
 function verifyPayload(req, body) {
   const declared = req.headers['x-amz-content-sha256'];
   if (/^[0-9a-f]{64}$/.test(declared) && sha256Hex(body) !== declared) {
@@ -149,6 +157,14 @@ function verifyPayload(req, body) {
   const checksum = req.headers['x-amz-checksum-sha256'];
   if (checksum && crypto.createHash('sha256').update(body).digest('base64') !== checksum) {
     throw new S3Error(400, 'BadDigest', 'The SHA256 you specified did not match the calculated checksum.');
+  }
+  const crc = req.headers['x-amz-checksum-crc32'];
+  if (crc && !isAwsChunked(req)) {
+    const be = Buffer.alloc(4);
+    be.writeUInt32BE(zlib.crc32(body) >>> 0);
+    if (be.toString('base64') !== crc) {
+      throw new S3Error(400, 'BadDigest', 'The CRC32 you specified did not match the calculated checksum.');
+    }
   }
 }
 

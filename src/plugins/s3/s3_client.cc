@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 #include <tinyxml2.h>
+#include <zlib.h>
 
 #include <chrono>
 #include <ctime>
@@ -12,13 +13,37 @@ namespace stasis::s3 {
 
 namespace {
 
-std::string Base64Sha256(const char* data, size_t size) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data, size, md, &len, EVP_sha256(), nullptr);
+std::string Base64(const unsigned char* data, size_t size) {
   unsigned char out[64];
-  int n = EVP_EncodeBlock(out, md, static_cast<int>(len));
+  int n = EVP_EncodeBlock(out, data, static_cast<int>(size));
   return std::string(reinterpret_cast<char*>(out), static_cast<size_t>(n));
+}
+
+std::string Hex(const unsigned char* data, size_t size) {
+  static const char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(size * 2);
+  for (size_t i = 0; i < size; ++i) {
+    out += kDigits[data[i] >> 4];
+    out += kDigits[data[i] & 0xf];
+  }
+  return out;
+}
+
+const char* ChecksumAlgorithm(bool sha256) {
+  return sha256 ? "SHA256" : "CRC32";
+}
+const char* ChecksumHeader(bool sha256) {
+  return sha256 ? "x-amz-checksum-sha256" : "x-amz-checksum-crc32";
+}
+const char* ChecksumElement(bool sha256) {
+  return sha256 ? "ChecksumSHA256" : "ChecksumCRC32";
+}
+
+bool SignPayload(const S3Options& options, const BucketEndpoint& endpoint) {
+  if (options.payload_signing == "always") return true;
+  if (options.payload_signing == "never") return false;
+  return endpoint.base_url.rfind("http://", 0) == 0;
 }
 
 std::string XmlText(const tinyxml2::XMLElement* parent, const char* name) {
@@ -85,7 +110,27 @@ S3Client::S3Client(S3Options options, Credentials credentials, std::string regio
       credentials_(std::move(credentials)),
       region_(std::move(region)),
       bucket_(std::move(bucket)),
-      endpoint_(std::move(endpoint)) {}
+      endpoint_(std::move(endpoint)),
+      sign_payload_(SignPayload(options_, endpoint_)) {}
+
+void S3Client::AddChecksum(Call* call, std::string* checksum_b64) const {
+  if (sign_payload_) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_Digest(call->body, call->body_size, md, &len, EVP_sha256(), nullptr);
+    call->payload_hash = Hex(md, len);
+    *checksum_b64 = Base64(md, len);
+  } else {
+    // zlib's CRC32 runs at memory speed; S3 checks it like any checksum.
+    uLong crc = crc32_z(0L, reinterpret_cast<const Bytef*>(call->body), call->body_size);
+    unsigned char be[4] = {static_cast<unsigned char>(crc >> 24),
+                           static_cast<unsigned char>(crc >> 16),
+                           static_cast<unsigned char>(crc >> 8), static_cast<unsigned char>(crc)};
+    call->payload_hash = "UNSIGNED-PAYLOAD";
+    *checksum_b64 = Base64(be, sizeof be);
+  }
+  call->headers.emplace_back(ChecksumHeader(sign_payload_), *checksum_b64);
+}
 
 Result<HttpResponse> S3Client::SendOnce(const Call& call) {
   SignableRequest r;
@@ -95,7 +140,8 @@ Result<HttpResponse> S3Client::SendOnce(const Call& call) {
                             : ObjectPath(endpoint_, call.key);
   r.query = call.query;
   r.headers = call.headers;
-  r.payload_sha256 = Sha256Hex(call.body, call.body_size);
+  r.payload_sha256 =
+      call.payload_hash.empty() ? Sha256Hex(call.body, call.body_size) : call.payload_hash;
   SigningParams p;
   p.region = region_;
   p.service = endpoint_.service;
@@ -150,12 +196,17 @@ Result<HttpResponse> S3Client::Send(const Call& call, const std::string& what) {
 }
 
 Status S3Client::PutObject(const std::string& key, const char* data, size_t size) {
-  Call c{"PUT", key, {}, {{"x-amz-checksum-sha256", Base64Sha256(data, size)}}, data, size};
+  Call c{"PUT", key, {}, {}, data, size};
+  std::string checksum;
+  AddChecksum(&c, &checksum);
   return Send(c, "upload of s3://" + bucket_ + "/" + key).status();
 }
 
 Result<std::string> S3Client::CreateMultipartUpload(const std::string& key) {
-  Call c{"POST", key, {{"uploads", ""}}, {{"x-amz-checksum-algorithm", "SHA256"}}};
+  Call c{"POST",
+         key,
+         {{"uploads", ""}},
+         {{"x-amz-checksum-algorithm", ChecksumAlgorithm(sign_payload_)}}};
   ASSIGN_OR_RETURN(HttpResponse r, Send(c, "start of the upload of s3://" + bucket_ + "/" + key));
   tinyxml2::XMLDocument doc;
   doc.Parse(r.body.data(), r.body.size());
@@ -168,13 +219,9 @@ Result<CompletedPart> S3Client::UploadPart(const std::string& key, const std::st
                                            int number, const char* data, size_t size) {
   CompletedPart part;
   part.number = number;
-  part.sha256_b64 = Base64Sha256(data, size);
-  Call c{"PUT",
-         key,
-         {{"partNumber", std::to_string(number)}, {"uploadId", upload_id}},
-         {{"x-amz-checksum-sha256", part.sha256_b64}},
-         data,
-         size};
+  Call c{"PUT", key,  {{"partNumber", std::to_string(number)}, {"uploadId", upload_id}},
+         {},    data, size};
+  AddChecksum(&c, &part.checksum_b64);
   ASSIGN_OR_RETURN(HttpResponse r, Send(c, "upload of part " + std::to_string(number) +
                                                " of s3://" + bucket_ + "/" + key));
   part.etag = r.headers["etag"];
@@ -187,7 +234,8 @@ Status S3Client::CompleteMultipartUpload(const std::string& key, const std::stri
   std::string xml = "<CompleteMultipartUpload>";
   for (const CompletedPart& p : parts) {
     xml += "<Part><PartNumber>" + std::to_string(p.number) + "</PartNumber><ETag>" + p.etag +
-           "</ETag><ChecksumSHA256>" + p.sha256_b64 + "</ChecksumSHA256></Part>";
+           "</ETag><" + ChecksumElement(sign_payload_) + ">" + p.checksum_b64 + "</" +
+           ChecksumElement(sign_payload_) + "></Part>";
   }
   xml += "</CompleteMultipartUpload>";
   Call c{"POST", key, {{"uploadId", upload_id}}, {}, xml.data(), xml.size()};

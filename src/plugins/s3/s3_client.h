@@ -37,7 +37,7 @@ struct ListResult {
 struct CompletedPart {
   int number = 0;
   std::string etag;
-  std::string sha256_b64;
+  std::string checksum_b64;  // of the client's checksum algorithm
 };
 
 class S3Client {
@@ -46,10 +46,13 @@ class S3Client {
            BucketEndpoint endpoint);
 
   const std::string& bucket() const { return bucket_; }
+  // True when bodies are signed (and checksummed with SHA-256); false when
+  // they go as UNSIGNED-PAYLOAD with a CRC32 checksum.
+  bool signs_payload() const { return sign_payload_; }
 
   Status PutObject(const std::string& key, const char* data, size_t size);
   Result<std::string> CreateMultipartUpload(const std::string& key);
-  // Returns the part's ETag. The part carries its SHA-256 checksum.
+  // Returns the part's ETag. The part carries its checksum.
   Result<CompletedPart> UploadPart(const std::string& key, const std::string& upload_id, int number,
                                    const char* data, size_t size);
   Status CompleteMultipartUpload(const std::string& key, const std::string& upload_id,
@@ -76,7 +79,11 @@ class S3Client {
     const char* body = nullptr;
     size_t body_size = 0;
     bool head = false;
+    std::string payload_hash{};  // precomputed; "" to hash the body
   };
+  // The checksum header for a body, and for signed bodies its payload hash,
+  // from one pass over the data.
+  void AddChecksum(Call* call, std::string* checksum_b64) const;
   // Signs, sends and retries; a non-2xx final answer becomes a Status.
   Result<HttpResponse> Send(const Call& call, const std::string& what);
   Result<HttpResponse> SendOnce(const Call& call);
@@ -86,6 +93,7 @@ class S3Client {
   const std::string region_;
   const std::string bucket_;
   const BucketEndpoint endpoint_;
+  const bool sign_payload_;
 };
 
 }  // namespace stasis::s3

@@ -30,6 +30,11 @@ Result<S3Options> S3OptionsFromJson(const std::string& text) {
   RETURN_IF_ERROR(str("secret_access_key", &o.secret_access_key));
   RETURN_IF_ERROR(str("session_token", &o.session_token));
   RETURN_IF_ERROR(str("profile", &o.profile));
+  RETURN_IF_ERROR(str("payload_signing", &o.payload_signing));
+  if (o.payload_signing.empty()) o.payload_signing = "auto";
+  if (o.payload_signing != "auto" && o.payload_signing != "always" && o.payload_signing != "never")
+    return Status::InvalidArgument("aws.payload_signing must be auto, always or never, not \"" +
+                                   o.payload_signing + "\"");
   if (j.contains("path_style")) {
     if (!j["path_style"].is_boolean())
       return Status::InvalidArgument("aws.path_style must be true or false");

@@ -17,6 +17,12 @@ struct S3Options {
   std::string session_token;      // secret
   std::string profile;            // "": AWS_PROFILE, then "default"
   bool path_style = false;        // forced on for custom endpoints unless virtual-hosted works
+  // Whether request bodies are hashed into the signature: "auto" signs them
+  // over plain http (where nothing else protects them) and sends
+  // UNSIGNED-PAYLOAD over https, as the AWS SDKs do; "always"; "never".
+  // Every upload carries a checksum S3 verifies either way: SHA-256 when
+  // the body is signed (one hash serves both), CRC32 otherwise.
+  std::string payload_signing = "auto";
   // Transfers (DESIGN.md: fixed memory budget).
   uint64_t part_size = 16ull << 20;  // multipart part size, >= 5 MiB
   int concurrency = 8;               // parallel parts / ranged GETs per transfer

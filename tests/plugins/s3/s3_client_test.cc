@@ -46,8 +46,10 @@ class S3ClientTest : public ::testing::Test {
   }
   std::unique_ptr<S3Client> Client(const std::string& bucket = "ckpt",
                                    const std::string& secret = "S3RVER",
-                                   const std::string& endpoint = "") {
+                                   const std::string& endpoint = "",
+                                   const std::string& payload_signing = "auto") {
     S3Options o;
+    o.payload_signing = payload_signing;
     o.endpoint = endpoint.empty() ? server_->endpoint() : endpoint;
     o.path_style = true;
     o.max_attempts = 3;
@@ -120,8 +122,15 @@ std::string ReadAll(storage::Reader& r) {
   return out;
 }
 
-TEST_F(S3ClientTest, ParallelWriterAndReaderRoundTrip) {
-  std::shared_ptr<S3Client> c = Client();
+class S3PayloadTest : public S3ClientTest, public ::testing::WithParamInterface<const char*> {};
+
+// "always" signs bodies and checksums them with SHA-256; "never" sends
+// UNSIGNED-PAYLOAD with CRC32 (what https uses). The server checks both.
+INSTANTIATE_TEST_SUITE_P(Signing, S3PayloadTest, ::testing::Values("always", "never"));
+
+TEST_P(S3PayloadTest, ParallelWriterAndReaderRoundTrip) {
+  std::shared_ptr<S3Client> c = Client("ckpt", "S3RVER", "", GetParam());
+  EXPECT_EQ(c->signs_payload(), std::string(GetParam()) == "always");
   std::string data = RandomBytes((23 << 20) + 321, 4);
   {
     S3Writer w(c, "stream/big.bin", 5 << 20, 3);
