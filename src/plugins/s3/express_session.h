@@ -15,8 +15,9 @@
 
 namespace stasis::s3 {
 
-// GET /?session on the bucket endpoint, signed with the base credentials and
-// service "s3express" (header x-amz-create-session-mode: ReadWrite).
+// GET /?session on the bucket endpoint, to be signed with the base
+// credentials and service "s3express". The session mode defaults to
+// ReadWrite, which dumps need, so no x-amz-create-session-mode is sent.
 SignableRequest CreateSessionRequest(const BucketEndpoint& endpoint);
 
 // Parses <CreateSessionResult><Credentials><SessionToken>, <SecretAccessKey>,
@@ -32,6 +33,8 @@ class SessionCache {
   // Cached credentials, fetched again when fewer than refresh_margin seconds
   // remain. `now` is unix seconds (a seam for tests).
   Result<Credentials> Get(const std::string& bucket, int64_t now);
+  // Drops a session the server no longer accepts (expired early, revoked).
+  void Invalidate(const std::string& bucket);
 
  private:
   Fetch fetch_;

@@ -40,6 +40,10 @@ const char* ChecksumElement(bool sha256) {
   return sha256 ? "ChecksumSHA256" : "ChecksumCRC32";
 }
 
+int64_t NowUnix() {
+  return static_cast<int64_t>(std::time(nullptr));
+}
+
 bool SignPayload(const S3Options& options, const BucketEndpoint& endpoint) {
   if (options.payload_signing == "always") return true;
   if (options.payload_signing == "never") return false;
@@ -111,7 +115,46 @@ S3Client::S3Client(S3Options options, Credentials credentials, std::string regio
       region_(std::move(region)),
       bucket_(std::move(bucket)),
       endpoint_(std::move(endpoint)),
-      sign_payload_(SignPayload(options_, endpoint_)) {}
+      sign_payload_(SignPayload(options_, endpoint_)) {
+  if (endpoint_.directory_bucket) {
+    // Sessions last 5 minutes; renewing a minute early means no request
+    // ever goes out with credentials about to lapse.
+    sessions_ =
+        std::make_unique<SessionCache>([this](const std::string&) { return CreateSession(); }, 60);
+  }
+}
+
+Result<Credentials> S3Client::CreateSession() {
+  SignableRequest r = CreateSessionRequest(endpoint_);
+  SigningParams p;
+  p.region = region_;
+  p.service = "s3express";
+  p.amz_date = AmzDateNow();
+  p.session_token_header = "X-Amz-Security-Token";
+  std::string what = "session for directory bucket " + bucket_;
+  Status last;
+  for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(200 << attempt));
+    p.amz_date = AmzDateNow();
+    SignedHeaders signed_headers = SignRequest(r, credentials_, p);
+    HttpRequest h;
+    h.method = "GET";
+    h.url = endpoint_.base_url + r.path + "?session";
+    h.headers = signed_headers.headers;
+    HttpTimeouts t;
+    t.connect_ms = options_.connect_timeout_ms;
+    t.total_ms = options_.request_timeout_ms;
+    auto response = PerformHttp(h, t);
+    if (!response.ok()) {
+      last = response.status().WithContext(what);
+      continue;
+    }
+    if (response->status == 200) return ParseCreateSessionResponse(response->body);
+    last = ErrorStatus(response->status, response->body, what, bucket_);
+    if (last.code() != StatusCode::kUnavailable) return last;
+  }
+  return last;
+}
 
 void S3Client::AddChecksum(Call* call, std::string* checksum_b64) const {
   if (sign_payload_) {
@@ -146,7 +189,11 @@ Result<HttpResponse> S3Client::SendOnce(const Call& call) {
   p.region = region_;
   p.service = endpoint_.service;
   p.amz_date = AmzDateNow();
-  SignedHeaders signed_headers = SignRequest(r, credentials_, p);
+  Credentials credentials = credentials_;
+  if (sessions_) {
+    ASSIGN_OR_RETURN(credentials, sessions_->Get(bucket_, NowUnix()));
+  }
+  SignedHeaders signed_headers = SignRequest(r, credentials, p);
 
   HttpRequest h;
   h.method = call.method;
@@ -165,6 +212,7 @@ Result<HttpResponse> S3Client::SendOnce(const Call& call) {
 Result<HttpResponse> S3Client::Send(const Call& call, const std::string& what) {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   Status last;
+  bool renewed_session = false;
   for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
     if (attempt > 0) {
       // Full jitter: a random wait up to the exponential cap, so parallel
@@ -189,6 +237,14 @@ Result<HttpResponse> S3Client::Send(const Call& call, const std::string& what) {
       if (response->body.find("<Error>") == std::string::npos) return response;
     }
     Status st = ErrorStatus(response->status, response->body, what, bucket_);
+    // A directory bucket session the server stopped accepting (expired
+    // early, revoked): one more try with a new session.
+    if (sessions_ && response->status == 403 && !renewed_session) {
+      renewed_session = true;
+      sessions_->Invalidate(bucket_);
+      --attempt;
+      continue;
+    }
     if (st.code() != StatusCode::kUnavailable) return st;
     last = st;
   }

@@ -11,6 +11,7 @@
 
 #include "common/result.h"
 #include "plugins/s3/endpoint.h"
+#include "plugins/s3/express_session.h"
 #include "plugins/s3/http_transport.h"
 #include "plugins/s3/s3_options.h"
 #include "plugins/s3/sigv4.h"
@@ -64,6 +65,10 @@ class S3Client {
   // One listing, following continuation tokens; delimiter "/" when `shallow`.
   Result<ListResult> List(const std::string& prefix, bool shallow);
   Status DeleteObject(const std::string& key);
+  // Directory buckets: a fresh session (CreateSession with the base
+  // credentials). Other requests get theirs from the session cache.
+  Result<Credentials> CreateSession();
+
   // OK when the bucket exists and these credentials may list it.
   Status CheckBucket();
   // ListBuckets on a client made for the service endpoint (bucket ""):
@@ -94,6 +99,7 @@ class S3Client {
   const std::string bucket_;
   const BucketEndpoint endpoint_;
   const bool sign_payload_;
+  std::unique_ptr<SessionCache> sessions_;  // directory buckets only
 };
 
 }  // namespace stasis::s3

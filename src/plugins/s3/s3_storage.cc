@@ -34,9 +34,6 @@ Result<std::pair<std::shared_ptr<S3Client>, std::string>> S3Storage::ClientFor(
   if (it == clients_.end()) {
     ASSIGN_OR_RETURN(BucketEndpoint endpoint,
                      ResolveBucketEndpoint(options_, access_.region, loc.bucket));
-    if (endpoint.directory_bucket)
-      return Status::Unimplemented("directory buckets (" + loc.bucket +
-                                   ") are not supported yet; use a general purpose bucket");
     auto client = std::make_shared<S3Client>(options_, access_.credentials, access_.region,
                                              loc.bucket, endpoint);
     it = clients_.emplace(loc.bucket, std::move(client)).first;

@@ -97,9 +97,10 @@ SignedHeaders SignRequest(const SignableRequest& request, const Credentials& cre
   headers.emplace_back("X-Amz-Date", params.amz_date);
   if (params.s3_headers) headers.emplace_back("X-Amz-Content-Sha256", request.payload_sha256);
   if (!credentials.session_token.empty()) {
-    headers.emplace_back(
-        params.service == "s3express" ? "X-Amz-S3session-Token" : "X-Amz-Security-Token",
-        credentials.session_token);
+    std::string name = params.session_token_header;
+    if (name.empty())
+      name = params.service == "s3express" ? "X-Amz-S3session-Token" : "X-Amz-Security-Token";
+    headers.emplace_back(name, credentials.session_token);
   }
 
   std::vector<std::pair<std::string, std::string>> canon;

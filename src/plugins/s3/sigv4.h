@@ -36,6 +36,10 @@ struct SigningParams {
   // S3 requires x-amz-content-sha256 on every request; AWS's generic test
   // vectors (service "service") do not carry it.
   bool s3_headers = true;
+  // Where a session token goes. "" picks by service: X-Amz-S3session-Token
+  // for s3express session requests, else X-Amz-Security-Token. CreateSession
+  // is s3express but carries the base credentials' STS token, if any.
+  std::string session_token_header;
 };
 
 struct SignedHeaders {
