@@ -10,6 +10,14 @@
 //   - keeps the table of open multipart uploads, so ListMultipartUploads
 //     and AbortMultipartUpload work (s3rver answers both with 405), and a
 //     part or completion for an aborted upload gets 404 NoSuchUpload;
+//   - serves directory buckets (names ending in --x-s3) as S3 Express One
+//     Zone does: CreateSession (GET /bucket?session, signed for service
+//     s3express with the base keys) hands out session keys that expire
+//     after S3SERVER_SESSION_SECONDS (default 300); every other request must
+//     be signed for s3express with a live session key and carry its
+//     x-amz-s3session-token; X-Amz-Security-Token, delimiters other than
+//     '/' and prefixes not ending in '/' are refused. GET /__sessions counts
+//     the sessions made; DELETE /__sessions revokes them all;
 //   - injects faults on demand, for the failure tests: POST /__faults with
 //     {"op": "UploadPart", "status": 500, "after": 2, "count": 100} (or
 //     "reset": true to drop the connection, "delay_ms" to stall) applies to
@@ -94,17 +102,83 @@ class S3Error extends Error {
   constructor(status, code, message) { super(message); this.status = status; this.code = code; }
 }
 
-// Throws S3Error when the request is not signed by our key pair.
-function verifySignature(req, rawPath, rawQuery, opts) {
+const sessions = new Map(); // session key id -> { secret, token, bucket, expires }
+let sessionsMade = 0;
+let forwardKeyId = 'S3RVER';
+const sessionSeconds = Number(process.env.S3SERVER_SESSION_SECONDS || 300);
+
+function isDirectoryBucket(bucket) { return /--x-s3$/.test(bucket); }
+
+// The secret a request must be signed with, after the checks that depend on
+// who signs: the base key pair for s3 and for CreateSession, a live session
+// for every other directory bucket request.
+function signingSecret(req, keyId, service, bucket, isCreateSession, opts) {
+  const directory = isDirectoryBucket(bucket);
+  if (directory && service !== 's3express') {
+    throw new S3Error(400, 'AuthorizationHeaderMalformed', `directory bucket ${bucket} needs the s3express signing name`);
+  }
+  if (!directory && service !== 's3') {
+    throw new S3Error(400, 'AuthorizationHeaderMalformed', `the service '${service}' is wrong; expecting 's3'`);
+  }
+  if (!directory || isCreateSession) {
+    if (keyId !== opts.accessKey) {
+      throw new S3Error(403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.');
+    }
+    return opts.secret;
+  }
+  if (req.headers['x-amz-security-token']) {
+    throw new S3Error(400, 'InvalidRequest', 'x-amz-security-token is not supported for directory buckets; use a session');
+  }
+  const session = sessions.get(keyId);
+  if (!session || session.bucket !== bucket) {
+    throw new S3Error(403, 'InvalidAccessKeyId', 'The session key is not valid for this bucket; call CreateSession.');
+  }
+  if (Date.now() >= session.expires) {
+    throw new S3Error(403, 'ExpiredToken', 'The provided token has expired.');
+  }
+  if (req.headers['x-amz-s3session-token'] !== session.token) {
+    throw new S3Error(403, 'InvalidToken', 'The provided x-amz-s3session-token is malformed or otherwise invalid.');
+  }
+  return session.secret;
+}
+
+function createSession(bucket) {
+  const id = 'ASIA' + crypto.randomBytes(8).toString('hex').toUpperCase();
+  const secret = crypto.randomBytes(20).toString('base64');
+  const token = crypto.randomBytes(32).toString('base64');
+  const expires = Date.now() + sessionSeconds * 1000;
+  sessions.set(id, { secret, token, bucket, expires });
+  sessionsMade += 1;
+  return '<?xml version="1.0" encoding="UTF-8"?>\n' +
+    '<CreateSessionResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Credentials>' +
+    `<SessionToken>${token}</SessionToken><SecretAccessKey>${secret}</SecretAccessKey>` +
+    `<AccessKeyId>${id}</AccessKeyId><Expiration>${new Date(expires).toISOString().replace(/\.\d+Z$/, 'Z')}</Expiration>` +
+    '</Credentials></CreateSessionResult>';
+}
+
+// What S3 Express refuses of ListObjectsV2.
+function checkDirectoryBucketRequest(req, params) {
+  if (req.method !== 'GET' || !params.has('list-type')) return;
+  const delimiter = params.get('delimiter');
+  const prefix = params.get('prefix') || '';
+  if (delimiter !== null && delimiter !== '/') {
+    throw new S3Error(400, 'InvalidArgument', 'Directory buckets support only / as a delimiter.');
+  }
+  if (delimiter !== null && prefix !== '' && !prefix.endsWith('/')) {
+    throw new S3Error(400, 'InvalidArgument', 'Directory buckets need prefixes that end in / when a delimiter is given.');
+  }
+}
+
+// Throws S3Error when the request is not signed by our key pair (or, for
+// directory buckets, by a live session).
+function verifySignature(req, rawPath, rawQuery, opts, bucket, isCreateSession) {
   const auth = req.headers.authorization;
   if (!auth) throw new S3Error(403, 'AccessDenied', 'Access Denied: the request is not signed');
   const m = /^AWS4-HMAC-SHA256 Credential=([^,]+),\s*SignedHeaders=([^,]+),\s*Signature=([0-9a-f]{64})$/.exec(auth);
   if (!m) throw new S3Error(400, 'AuthorizationHeaderMalformed', 'The authorization header is malformed');
   const [keyId, date, region, service, term] = m[1].split('/');
-  if (keyId !== opts.accessKey) {
-    throw new S3Error(403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.');
-  }
-  if (region !== opts.region || term !== 'aws4_request' || service !== 's3') {
+  const secret = signingSecret(req, keyId, service, bucket, isCreateSession, opts);
+  if (region !== opts.region || term !== 'aws4_request') {
     throw new S3Error(400, 'AuthorizationHeaderMalformed',
       `The authorization header is malformed; the region '${region}' is wrong; expecting '${opts.region}'`);
   }
@@ -131,7 +205,7 @@ function verifySignature(req, rawPath, rawQuery, opts) {
   ].join('\n');
   const scope = `${date}/${region}/${service}/aws4_request`;
   const stringToSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256Hex(canonicalRequest)].join('\n');
-  let key = hmac('AWS4' + opts.secret, date);
+  let key = hmac('AWS4' + secret, date);
   key = hmac(key, region);
   key = hmac(key, service);
   key = hmac(key, 'aws4_request');
@@ -255,6 +329,13 @@ async function controlFaults(req, res) {
 function forward(req, body, backend, onResponse) {
   const headers = { ...req.headers };
   delete headers.expect; // the whole body is here already
+  // s3rver knows only the base key id (it checks ids, not signatures):
+  // requests signed by a directory bucket session go on under that id.
+  if (headers['x-amz-s3session-token']) {
+    delete headers['x-amz-s3session-token'];
+    headers.authorization = headers.authorization.replace(/Credential=[^/]+\/(\d+)\/([^/]+)\/s3express\//,
+      (all, date, region) => `Credential=${forwardKeyId}/${date}/${region}/s3/`);
+  }
   headers['content-length'] = String(body.length);
   return new Promise((resolve, reject) => {
     const up = http.request({ host: backend.address, port: backend.port, method: req.method, path: req.url, headers }, (r) => {
@@ -280,6 +361,13 @@ async function handle(req, res, backend, opts) {
   const key = segments.slice(2).map(decodeURIComponent).join('/');
 
   if (rawPath === '/__faults') return controlFaults(req, res);
+  if (rawPath === '/__sessions') {
+    for await (const c of req) void c;
+    if (req.method === 'DELETE') sessions.clear();
+    res.writeHead(200, { 'content-type': 'application/json' });
+    return res.end(JSON.stringify({ made: sessionsMade, live: sessions.size }));
+  }
+  const isCreateSession = req.method === 'GET' && key === '' && params.has('session');
   const fault = takeFault(operation(req.method, key, params));
   if (fault && fault.reset) {
     // Drop the connection with the request half read, as a network would.
@@ -297,13 +385,15 @@ async function handle(req, res, backend, opts) {
   }
 
   try {
-    verifySignature(req, rawPath, rawQuery, opts);
+    verifySignature(req, rawPath, rawQuery, opts, bucket, isCreateSession);
     verifyPayload(req, body);
+    if (isDirectoryBucket(bucket)) checkDirectoryBucketRequest(req, params);
   } catch (err) {
     if (err instanceof S3Error) return sendError(res, err, rawPath, requestId);
     return sendError(res, new S3Error(400, 'InvalidRequest', String(err.message)), rawPath, requestId);
   }
 
+  if (isCreateSession) return sendXml(res, 200, createSession(bucket), requestId);
   const uploadId = params.get('uploadId');
   if (req.method === 'GET' && params.has('uploads') && key === '') {
     return sendXml(res, 200, listUploadsXml(bucket, params.get('prefix') || ''), requestId);
@@ -342,6 +432,7 @@ async function handle(req, res, backend, opts) {
 
 async function main() {
   const opts = parseArgs(process.argv);
+  forwardKeyId = opts.accessKey;
   const s3rver = new S3rver({
     address: '127.0.0.1', port: 0, directory: opts.directory, silent: !process.env.S3SERVER_VERBOSE,
     configureBuckets: opts.buckets.map((name) => ({ name })),
