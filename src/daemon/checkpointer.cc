@@ -18,6 +18,7 @@
 #include "common/time_format.h"
 #include "common/unique_fd.h"
 #include "jobs/process_tree.h"
+#include "storage/counting.h"
 #include "storage/location.h"
 #include "storage/storage_registry.h"
 
@@ -200,6 +201,9 @@ Result<DumpOutcome> Checkpointer::Dump(const DumpTarget& target, const DumpSetti
   dump_opts.shell_job = s.shell_job;
   dump_opts.ext_unix_sk = s.ext_unix_sk;
   dump_opts.file_locks = s.file_locks;
+  Progress no_display;
+  Progress& progress = s.progress ? *s.progress : no_display;
+  progress.SetPhase("checkpointing with CRIU");
   auto t_freeze = std::chrono::steady_clock::now();
   STASIS_LOG(Info) << "dumping " << what << " (pid " << pid << ") to " << location;
   // On failure CRIU has resumed the tree itself.
@@ -232,11 +236,14 @@ Result<DumpOutcome> Checkpointer::Dump(const DumpTarget& target, const DumpSetti
   };
   auto writer = store->NewWriter(location);
   if (!writer.ok()) return fail(writer.status());
-  auto manifest = archive::WriteCheckpointArchive(images, header, compression, **writer);
+  progress.SetPhase("writing " + location);
+  storage::CountingWriter counted(writer->get(), &progress);
+  auto manifest = archive::WriteCheckpointArchive(images, header, compression, counted);
   if (!manifest.ok()) {
     (*writer)->Abort();
     return fail(manifest.status());
   }
+  progress.SetPhase("committing " + location);
   Status committed = (*writer)->Commit();
   if (!committed.ok()) {
     (*writer)->Abort();
@@ -346,7 +353,11 @@ Result<RestoreOutcome> Checkpointer::Restore(const RestoreSettings& s) {
   if (::mkdir(images.c_str(), 0700) != 0) return ErrnoStatus("cannot create " + images, errno);
 
   // Every checksum is verified here, before anything is started.
-  auto extracted = archive::ExtractCheckpointArchive(**reader, images);
+  Progress no_display;
+  Progress& progress = s.progress ? *s.progress : no_display;
+  progress.SetPhase("reading " + location, (*reader)->Size());
+  storage::CountingReader counted(reader->get(), &progress);
+  auto extracted = archive::ExtractCheckpointArchive(counted, images);
   if (!extracted.ok())
     return extracted.status().WithContext("cannot restore " + location + " (nothing was started)");
   archive::Manifest manifest = std::move(*extracted);
@@ -374,6 +385,7 @@ Result<RestoreOutcome> Checkpointer::Restore(const RestoreSettings& s) {
     opts.inherit_fds.push_back({log_fd.get(), key});
   }
 
+  progress.SetPhase("restoring with CRIU");
   auto t_criu = std::chrono::steady_clock::now();
   STASIS_LOG(Info) << "restoring " << location << " as job " << jid;
   auto pid = engine_->Restore(opts);

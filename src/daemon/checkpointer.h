@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "archive/manifest.h"
+#include "common/progress.h"
 #include "common/result.h"
 #include "config/config.h"
 #include "criu/engine.h"
@@ -33,6 +34,7 @@ struct DumpSettings {
   bool shell_job = false;
   bool ext_unix_sk = false;
   bool file_locks = false;
+  Progress* progress = nullptr;  // phases and bytes, for the CLI's display
 };
 
 struct DumpOutcome {
@@ -48,6 +50,7 @@ struct RestoreSettings {
   std::string path;     // a checkpoint location
   std::string dir;      // where to look for the job's latest checkpoint
   std::string new_jid;  // restore process: id for the new job
+  Progress* progress = nullptr;
 };
 
 struct RestoreOutcome {

@@ -228,6 +228,8 @@ grpc::Status DaemonService::Dump(grpc::ServerContext*, const v1::DumpRequest* re
   s.shell_job = o.shell_job();
   s.ext_unix_sk = o.ext_unix_sk();
   s.file_locks = o.file_locks();
+  std::shared_ptr<stasis::Progress> progress = progress_.Begin(req->operation_id());
+  s.progress = progress.get();
   auto result = checkpointer_->Dump(target, s);
   if (!result.ok()) return ToGrpc(result.status());
   CheckpointSummary c;
@@ -247,11 +249,26 @@ grpc::Status DaemonService::Restore(grpc::ServerContext*, const v1::RestoreReque
   s.path = req->path();
   s.dir = req->dir();
   s.new_jid = req->new_jid();
+  std::shared_ptr<stasis::Progress> progress = progress_.Begin(req->operation_id());
+  s.progress = progress.get();
   auto result = checkpointer_->Restore(s);
   if (!result.ok()) return ToGrpc(result.status());
   out->set_total_seconds(result->total_seconds);
   out->set_criu_seconds(result->criu_seconds);
   return ToGrpc(FillJob(result->job, out->mutable_job()));
+}
+
+grpc::Status DaemonService::Progress(grpc::ServerContext*, const v1::ProgressRequest* req,
+                                     v1::ProgressReply* out) {
+  auto p = progress_.Find(req->operation_id());
+  if (p == nullptr || req->operation_id().empty()) return grpc::Status::OK;
+  stasis::Progress::Snapshot s = p->Read();
+  out->set_found(true);
+  out->set_phase(s.phase);
+  out->set_bytes(s.bytes);
+  out->set_total(s.total);
+  out->set_phase_seconds(s.phase_seconds);
+  return grpc::Status::OK;
 }
 
 grpc::Status DaemonService::ListCheckpoints(grpc::ServerContext*,

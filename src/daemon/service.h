@@ -5,6 +5,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "common/progress.h"
 #include "config/config.h"
 #include "criu/engine.h"
 #include "daemon/checkpointer.h"
@@ -33,6 +34,8 @@ class DaemonService final : public stasis::v1::Daemon::Service {
                                  v1::Checkpoint*) override;
   grpc::Status DeleteCheckpoint(grpc::ServerContext*, const v1::CheckpointRef*,
                                 v1::Empty*) override;
+  grpc::Status Progress(grpc::ServerContext*, const v1::ProgressRequest*,
+                        v1::ProgressReply*) override;
   grpc::Status Health(grpc::ServerContext*, const v1::Empty*, v1::HealthReply*) override;
   grpc::Status Version(grpc::ServerContext*, const v1::Empty*, v1::VersionReply*) override;
 
@@ -44,6 +47,7 @@ class DaemonService final : public stasis::v1::Daemon::Service {
   JobManager* jobs_;
   Checkpointer* checkpointer_;
   jobs::Registry* registry_;
+  ProgressBoard progress_;  // dumps and restores in flight, by operation id
 };
 
 }  // namespace stasis::daemon

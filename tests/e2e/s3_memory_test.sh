@@ -31,7 +31,10 @@ alive "$pid" || fail "the process did not survive a failed dump"
 stasis dump job mem --dir s3://ckpt/mem --compression lz4 >/dev/null || fail "dump to S3 failed"
 path=$(last_checkpoint mem)
 [ "$(open_uploads ckpt)" = 0 ] || fail "a committed dump left a multipart upload open"
-stasis restore job mem >/dev/null || fail "restore from S3 failed"
+# On a terminal (script gives it a pty) the restore shows its progress.
+script -qec "$STASIS_BIN restore job mem" /dev/null >"$T/restore.tty" || fail "restore from S3 failed: $(tr '\r' '\n' <"$T/restore.tty" | tail -n 3)"
+tr '\r' '\n' <"$T/restore.tty" | grep -Eq "^.*reading s3://ckpt/mem/.* of [0-9.]+[KMG]iB \([0-9]+%\)" ||
+  fail "no progress line on the terminal: $(tr '\r' '\n' <"$T/restore.tty" | tail -n 5)"
 kill -USR1 "$(job_pid mem)"
 wait_for 60 bash -c "[ \$(grep -c checksum '$LOG') -ge 2 ]" || fail "no checksum after restore"
 after=$(grep checksum "$LOG" | tail -n 1)

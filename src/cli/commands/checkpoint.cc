@@ -3,6 +3,7 @@
 
 #include "cli/commands/commands.h"
 #include "cli/output.h"
+#include "cli/progress_display.h"
 #include "cli/rpc_status.h"
 #include "common/time_format.h"
 #include "plugins/loader/plugin_catalog.h"
@@ -70,7 +71,10 @@ int CopyCheckpoint(CliContext& ctx, const std::string& from, const std::string& 
   std::string name = src->path.substr(src->path.rfind('/') + 1);
   if (name.empty()) return Fail(from + " names a directory or bucket, not a checkpoint");
   std::string target = storage::JoinLocation(AbsoluteLocation(to_dir), name);
-  auto copied = storage::CopyObject(source, target);
+  Progress progress;
+  Result<uint64_t> copied = Status::Internal("copy did not run");
+  RunWithLocalProgress(ctx, progress,
+                       [&] { copied = storage::CopyObject(source, target, &progress); });
   if (!copied.ok()) return Fail(copied.status());
   if (ctx.json()) {
     PrintJson({{"from", source}, {"to", target}, {"size", *copied}});

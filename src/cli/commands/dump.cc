@@ -4,6 +4,7 @@
 
 #include "cli/commands/commands.h"
 #include "cli/output.h"
+#include "cli/progress_display.h"
 #include "cli/rpc_status.h"
 #include "common/time_format.h"
 
@@ -57,8 +58,11 @@ int RunDump(CliContext& ctx, const DumpArgs& a, bool is_job) {
   auto stub = ctx.Daemon();
   if (!stub.ok()) return Fail(stub.status());
   v1::DumpReply reply;
-  grpc::ClientContext rpc;
-  grpc::Status st = (*stub)->Dump(&rpc, req, &reply);
+  req.set_operation_id(NewOperationId());
+  grpc::Status st = WithProgress(ctx, req.operation_id(), [&] {
+    grpc::ClientContext rpc;
+    return (*stub)->Dump(&rpc, req, &reply);
+  });
   if (!st.ok()) return Fail(RpcErrorMessage(st));
   const auto& c = reply.checkpoint();
   if (ctx.json()) {

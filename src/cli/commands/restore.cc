@@ -5,6 +5,7 @@
 
 #include "cli/commands/commands.h"
 #include "cli/output.h"
+#include "cli/progress_display.h"
 #include "cli/rpc_status.h"
 
 namespace stasis::cli {
@@ -39,8 +40,11 @@ int RunRestore(CliContext& ctx, const RestoreArgs& a) {
     if ((*stub)->InspectJob(&rpc, ref, &before).ok()) offset = LogSize(before.spec().log_path());
   }
   v1::RestoreReply reply;
-  grpc::ClientContext rpc;
-  grpc::Status st = (*stub)->Restore(&rpc, req, &reply);
+  req.set_operation_id(NewOperationId());
+  grpc::Status st = WithProgress(ctx, req.operation_id(), [&] {
+    grpc::ClientContext rpc;
+    return (*stub)->Restore(&rpc, req, &reply);
+  });
   if (!st.ok()) return Fail(RpcErrorMessage(st));
   const auto& job = reply.job();
   if (ctx.json() && !a.attach) {
