@@ -53,23 +53,30 @@ measure() {
   /usr/bin/time -f "$name %e %U %S %M" -a -o "$W/results" "$@" >/dev/null
 }
 
+# One transfer per function; each round runs them in a rotated order, so no
+# client always goes first (or right after another's page-cache churn).
+up_stasis() { measure stasis-up "$STASIS" checkpoint copy "$W/src/blob.bin" "s3://bench/stasis-$1"; }
+up_unsigned() {
+  STASIS_CONFIG=$W/unsigned.json measure stasis_unsigned-up "$STASIS" checkpoint copy "$W/src/blob.bin" "s3://bench/unsigned-$1"
+}
+up_aws() { measure aws-up aws --endpoint-url "$ENDPOINT" s3 cp "$W/src/blob.bin" "s3://bench/aws-$1/blob.bin" --only-show-errors; }
+# Each client reads back what another wrote.
+down_stasis() { measure stasis-down "$STASIS" checkpoint copy "s3://bench/aws-$1/blob.bin" "$W/down-stasis-$1"; }
+down_unsigned() {
+  STASIS_CONFIG=$W/unsigned.json measure stasis_unsigned-down "$STASIS" checkpoint copy "s3://bench/stasis-$1/blob.bin" "$W/down-unsigned-$1"
+}
+down_aws() { measure aws-down aws --endpoint-url "$ENDPOINT" s3 cp "s3://bench/unsigned-$1/blob.bin" "$W/down-aws-$1/blob.bin" --only-show-errors; }
+
+clients=(stasis unsigned aws)
 for round in $(seq "$ROUNDS"); do
   mkdir -p "$W/down-stasis-$round" "$W/down-aws-$round" "$W/down-unsigned-$round"
-  measure stasis-up "$STASIS" checkpoint copy "$W/src/blob.bin" "s3://bench/stasis-$round"
-  STASIS_CONFIG=$W/unsigned.json measure stasis_unsigned-up "$STASIS" checkpoint copy "$W/src/blob.bin" "s3://bench/unsigned-$round"
-  measure aws-up aws --endpoint-url "$ENDPOINT" s3 cp "$W/src/blob.bin" "s3://bench/aws-$round/blob.bin" --only-show-errors
-  measure stasis-down "$STASIS" checkpoint copy "s3://bench/aws-$round/blob.bin" "$W/down-stasis-$round"
-  STASIS_CONFIG=$W/unsigned.json measure stasis_unsigned-down "$STASIS" checkpoint copy "s3://bench/unsigned-$round/blob.bin" "$W/down-unsigned-$round"
-  measure aws-down aws --endpoint-url "$ENDPOINT" s3 cp "s3://bench/stasis-$round/blob.bin" "$W/down-aws-$round/blob.bin" --only-show-errors
-  # Each client read back what the other wrote: both must be the original.
-  cmp "$W/src/blob.bin" "$W/down-stasis-$round/blob.bin"
-  cmp "$W/src/blob.bin" "$W/down-aws-$round/blob.bin"
-  cmp "$W/src/blob.bin" "$W/down-unsigned-$round/blob.bin"
+  order=("${clients[@]:$(((round - 1) % 3))}" "${clients[@]:0:$(((round - 1) % 3))}")
+  for c in "${order[@]}"; do "up_$c" "$round"; done
+  for c in "${order[@]}"; do "down_$c" "$round"; done
+  for c in stasis aws unsigned; do cmp "$W/src/blob.bin" "$W/down-$c-$round/blob.bin"; done
   rm -rf "$W/down-stasis-$round" "$W/down-aws-$round" "$W/down-unsigned-$round"
-  aws_cli s3 rm "s3://bench/unsigned-$round/blob.bin" --only-show-errors
-  aws_cli s3 rm "s3://bench/stasis-$round/blob.bin" --only-show-errors
-  aws_cli s3 rm "s3://bench/aws-$round/blob.bin" --only-show-errors
-  echo "round $round done" >&2
+  for c in stasis unsigned aws; do aws_cli s3 rm "s3://bench/$c-$round/blob.bin" --only-show-errors; done
+  echo "round $round done (order: ${order[*]})" >&2
 done
 
 python3 - "$W/results" "$MIB" "$ROUNDS" <<'PY'
