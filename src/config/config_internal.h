@@ -16,9 +16,8 @@ namespace stasis::config::internal {
 
 // Where a key's value lives in Config. AwsConfig members are reached
 // through Config::aws.
-using FieldPtr =
-    std::variant<std::string Config::*, int Config::*, std::string AwsConfig::*, bool AwsConfig::*,
-                 int AwsConfig::*>;
+using FieldPtr = std::variant<std::string Config::*, int Config::*, std::string AwsConfig::*,
+                              bool AwsConfig::*, int AwsConfig::*>;
 
 // A value as read from a file or the environment, before it is stored.
 using Value = std::variant<std::string, int64_t, bool>;
