@@ -46,6 +46,10 @@ aws_cli() { aws --endpoint-url "$ENDPOINT" "$@"; }
 
 mkdir -p "$W/src"
 head -c $((MIB << 20)) /dev/urandom >"$W/src/blob.bin"
+# Touch the memory the run will use once up front: on a VM the first touch
+# of a guest page costs the toucher a host fault, which would land on
+# whichever client happened to write there first.
+head -c $((4 * MIB << 20)) /dev/zero >"$W/warm" && rm -f "$W/warm"
 
 # measure NAME CMD...: appends "NAME wall cpu rss_kib" to $W/results.
 measure() {
@@ -72,9 +76,13 @@ for round in $(seq "$ROUNDS"); do
   mkdir -p "$W/down-stasis-$round" "$W/down-aws-$round" "$W/down-unsigned-$round"
   order=("${clients[@]:$(((round - 1) % 3))}" "${clients[@]:0:$(((round - 1) % 3))}")
   for c in "${order[@]}"; do "up_$c" "$round"; done
-  for c in "${order[@]}"; do "down_$c" "$round"; done
-  for c in stasis aws unsigned; do cmp "$W/src/blob.bin" "$W/down-$c-$round/blob.bin"; done
-  rm -rf "$W/down-stasis-$round" "$W/down-aws-$round" "$W/down-unsigned-$round"
+  # Each download is checked and dropped before the next, so every client
+  # writes into the same recycled memory.
+  for c in "${order[@]}"; do
+    "down_$c" "$round"
+    cmp "$W/src/blob.bin" "$W/down-$c-$round/blob.bin"
+    rm -rf "$W/down-$c-$round"
+  done
   for c in stasis unsigned aws; do aws_cli s3 rm "s3://bench/$c-$round/blob.bin" --only-show-errors; done
   echo "round $round done (order: ${order[*]})" >&2
 done
@@ -87,16 +95,17 @@ for line in open(sys.argv[1]):
     if len(parts) != 5 or parts[0].startswith("Command"):
         continue
     name, wall, user, sys_, rss = parts
-    rows.setdefault(name, []).append((float(wall), float(user) + float(sys_), int(rss) / 1024))
-med = {k: tuple(statistics.median(x[i] for x in v) for i in range(3)) for k, v in rows.items()}
+    rows.setdefault(name, []).append(
+        (float(wall), float(user) + float(sys_), int(rss) / 1024, float(user), float(sys_)))
+med = {k: tuple(statistics.median(x[i] for x in v) for i in range(5)) for k, v in rows.items()}
 mib, rounds = int(sys.argv[2]), int(sys.argv[3])
 print(f"S3 transfer of {mib} MiB to the loopback server, medians of {rounds} rounds\n")
-print("| direction | client | wall s | MiB/s | CPU s | peak RSS MiB |")
+print("| direction | client | wall s | MiB/s | CPU s (user + sys) | peak RSS MiB |")
 print("|---|---|---|---|---|---|")
 for d in ("up", "down"):
     for c in ("stasis", "stasis_unsigned", "aws"):
-        w, cpu, rss = med[f"{c}-{d}"]
-        print(f"| {d} | {c} | {w:.2f} | {mib / w:.0f} | {cpu:.2f} | {rss:.0f} |")
+        w, cpu, rss, user, sys_ = med[f"{c}-{d}"]
+        print(f"| {d} | {c} | {w:.2f} | {mib / w:.0f} | {cpu:.2f} ({user:.2f} + {sys_:.2f}) | {rss:.0f} |")
 print("\n| direction | wall ratio (stasis/aws) | CPU ratio | RSS ratio |")
 print("|---|---|---|---|")
 out = {"mib": mib, "rounds": rounds, "medians": {}}
@@ -104,7 +113,7 @@ for d in ("up", "down"):
     for c in ("stasis", "stasis_unsigned"):
         s, a = med[f"{c}-{d}"], med[f"aws-{d}"]
         print(f"| {d} ({c}) | {s[0] / a[0]:.2f}x | {s[1] / a[1]:.2f}x | {s[2] / a[2]:.2f}x |")
-for k, (w, cpu, rss) in med.items():
-    out["medians"][k] = {"wall_s": w, "cpu_s": cpu, "peak_rss_mib": rss}
+for k, (w, cpu, rss, user, sys_) in med.items():
+    out["medians"][k] = {"wall_s": w, "cpu_s": cpu, "user_s": user, "sys_s": sys_, "peak_rss_mib": rss}
 print("\n```json\n" + json.dumps(out, indent=1) + "\n```")
 PY

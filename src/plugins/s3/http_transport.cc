@@ -17,11 +17,40 @@ struct CurlDeleter {
   void operator()(CURL* c) const { curl_easy_cleanup(c); }
 };
 
+// One connection pool (and DNS and TLS session cache) for every thread:
+// transfer threads come and go, and each new one would otherwise open (and
+// on AWS, TLS-handshake) a connection of its own.
+struct SharedPool {
+  CURLSH* share = nullptr;
+  std::mutex locks[CURL_LOCK_DATA_LAST];
+};
+
+SharedPool& Pool() {
+  static SharedPool* const pool = [] {
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    auto* p = new SharedPool;  // never freed: handles may use it until exit
+    p->share = curl_share_init();
+    curl_share_setopt(p->share, CURLSHOPT_LOCKFUNC,
+                      +[](CURL*, curl_lock_data data, curl_lock_access, void* ctx) {
+                        static_cast<SharedPool*>(ctx)->locks[data].lock();
+                      });
+    curl_share_setopt(p->share, CURLSHOPT_UNLOCKFUNC, +[](CURL*, curl_lock_data data, void* ctx) {
+      static_cast<SharedPool*>(ctx)->locks[data].unlock();
+    });
+    curl_share_setopt(p->share, CURLSHOPT_USERDATA, p);
+    curl_share_setopt(p->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    curl_share_setopt(p->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    curl_share_setopt(p->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    return p;
+  }();
+  return *pool;
+}
+
 CURL* ThreadHandle() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  SharedPool& pool = Pool();
   thread_local std::unique_ptr<CURL, CurlDeleter> handle(curl_easy_init());
   curl_easy_reset(handle.get());
+  curl_easy_setopt(handle.get(), CURLOPT_SHARE, pool.share);
   return handle.get();
 }
 
@@ -39,18 +68,25 @@ size_t ReadBody(char* out, size_t size, size_t n, void* ctx) {
   return k;
 }
 
+struct BodyTarget {
+  HttpResponse* response;
+  std::string* body;  // the sink, or &response->body
+};
+
 size_t WriteBody(char* in, size_t size, size_t n, void* ctx) {
-  auto* response = static_cast<HttpResponse*>(ctx);
-  if (response->body.empty()) {
+  auto* target = static_cast<BodyTarget*>(ctx);
+  HttpResponse* response = target->response;
+  std::string& body = *target->body;
+  if (body.empty()) {
     // One allocation of the announced size: ranged GETs of whole parts
     // would otherwise grow by doubling and hold twice their size.
     auto it = response->headers.find("content-length");
     if (it != response->headers.end()) {
       uint64_t announced = std::strtoull(it->second.c_str(), nullptr, 10);
-      if (announced <= (1ull << 30)) response->body.reserve(announced);
+      if (announced <= (1ull << 30)) body.reserve(announced);
     }
   }
-  response->body.append(in, size * n);
+  body.append(in, size * n);
   return size * n;
 }
 
@@ -96,7 +132,9 @@ Result<HttpResponse> PerformHttp(const HttpRequest& request, const HttpTimeouts&
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, WriteHeader);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &response);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, WriteBody);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &response);
+  if (request.body_sink != nullptr) request.body_sink->clear();
+  BodyTarget target{&response, request.body_sink ? request.body_sink : &response.body};
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &target);
   // Larger buffers: fewer callbacks and syscalls per part.
   curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 512L * 1024);
   curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
@@ -117,6 +155,9 @@ Result<HttpResponse> PerformHttp(const HttpRequest& request, const HttpTimeouts&
     return Status::Unavailable("cannot reach " + url + ": " + curl_easy_strerror(rc));
   }
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
+  // Error documents are read from the response, wherever the body went.
+  if (request.body_sink != nullptr && (response.status < 200 || response.status >= 300))
+    response.body = *request.body_sink;
   return response;
 }
 

@@ -18,6 +18,9 @@ struct HttpRequest {
   const char* body = nullptr;  // not owned
   size_t body_size = 0;
   bool head = false;  // a HEAD request: no response body
+  // Where a 2xx response body goes instead of HttpResponse::body: a buffer
+  // the caller reuses, so large downloads do not fault in fresh pages.
+  std::string* body_sink = nullptr;
 };
 
 struct HttpResponse {

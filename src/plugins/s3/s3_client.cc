@@ -203,6 +203,7 @@ Result<HttpResponse> S3Client::SendOnce(const Call& call) {
   h.body = call.body;
   h.body_size = call.body_size;
   h.head = call.head;
+  h.body_sink = call.body_sink;
   HttpTimeouts t;
   t.connect_ms = options_.connect_timeout_ms;
   t.total_ms = options_.request_timeout_ms;
@@ -316,16 +317,24 @@ Result<ObjectHead> S3Client::HeadObject(const std::string& key) {
 }
 
 Result<std::string> S3Client::GetRange(const std::string& key, uint64_t offset, uint64_t size) {
+  std::string out;
+  RETURN_IF_ERROR(GetRangeInto(key, offset, size, &out));
+  return out;
+}
+
+Status S3Client::GetRangeInto(const std::string& key, uint64_t offset, uint64_t size,
+                              std::string* out) {
   Call c{"GET",
          key,
          {},
          {{"Range", "bytes=" + std::to_string(offset) + "-" + std::to_string(offset + size - 1)}}};
-  ASSIGN_OR_RETURN(HttpResponse r, Send(c, "download of s3://" + bucket_ + "/" + key));
-  if (r.body.size() != size)
+  c.body_sink = out;
+  RETURN_IF_ERROR(Send(c, "download of s3://" + bucket_ + "/" + key).status());
+  if (out->size() != size)
     return Status::Unavailable("download of s3://" + bucket_ + "/" + key + " returned " +
-                               std::to_string(r.body.size()) + " bytes instead of " +
+                               std::to_string(out->size()) + " bytes instead of " +
                                std::to_string(size));
-  return std::move(r.body);
+  return Status::OK();
 }
 
 Result<ListResult> S3Client::List(const std::string& prefix, bool shallow) {

@@ -62,6 +62,8 @@ class S3Client {
   Result<ObjectHead> HeadObject(const std::string& key);
   // Bytes [offset, offset + size) of the object.
   Result<std::string> GetRange(const std::string& key, uint64_t offset, uint64_t size);
+  // The same into `out`, whose capacity is reused.
+  Status GetRangeInto(const std::string& key, uint64_t offset, uint64_t size, std::string* out);
   // One listing, following continuation tokens; delimiter "/" when `shallow`.
   Result<ListResult> List(const std::string& prefix, bool shallow);
   Status DeleteObject(const std::string& key);
@@ -85,6 +87,7 @@ class S3Client {
     size_t body_size = 0;
     bool head = false;
     std::string payload_hash{};  // precomputed; "" to hash the body
+    std::string* body_sink = nullptr;
   };
   // The checksum header for a body, and for signed bodies its payload hash,
   // from one pass over the data.

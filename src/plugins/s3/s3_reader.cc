@@ -24,14 +24,28 @@ void S3Reader::Prefetch() {
     uint64_t offset = next_offset_;
     uint64_t n = std::min<uint64_t>(chunk_, size_ - offset);
     next_offset_ += n;
-    pending_.push_back(std::async(std::launch::async, [client = client_, key = key_, offset, n] {
-      return client->GetRange(key, offset, n);
-    }));
+    std::string buffer;
+    if (!spare_.empty()) {
+      buffer = std::move(spare_.back());
+      spare_.pop_back();
+    }
+    pending_.push_back(std::async(
+        std::launch::async,
+        [client = client_, key = key_, offset, n,
+         buffer = std::move(buffer)]() mutable -> Result<std::string> {
+          RETURN_IF_ERROR(client->GetRangeInto(key, offset, n, &buffer));
+          return std::move(buffer);
+        }));
   }
 }
 
 Result<size_t> S3Reader::Read(void* buf, size_t size) {
   if (pos_ == current_.size()) {
+    if (current_.capacity() > 0) {
+      spare_.push_back(std::move(current_));
+      current_.clear();
+      pos_ = 0;
+    }
     Prefetch();
     if (pending_.empty()) return size_t{0};
     Result<std::string> next = pending_.front().get();

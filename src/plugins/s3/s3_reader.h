@@ -7,6 +7,7 @@
 #include <future>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "plugins/s3/s3_client.h"
 #include "storage/storage.h"
@@ -34,6 +35,10 @@ class S3Reader final : public storage::Reader {
   std::deque<std::future<Result<std::string>>> pending_;
   std::string current_;
   size_t pos_ = 0;
+  // Chunk buffers handed back by the reader, reused by the next ranges:
+  // their pages stay mapped, so a large restore does not fault in (and
+  // zero) a fresh buffer for every chunk. Only the reader's thread uses it.
+  std::vector<std::string> spare_;
 };
 
 }  // namespace stasis::s3

@@ -54,8 +54,15 @@ Status S3Writer::Flush() {
   });
   if (!error_.ok()) return error_;
   queue_.push_back({next_part_++, std::move(buffer_)});
-  buffer_ = std::string();
-  buffer_.reserve(part_size_);
+  // A sent part's buffer, if one is back: its pages are already mapped.
+  if (!spare_.empty()) {
+    buffer_ = std::move(spare_.back());
+    spare_.pop_back();
+    buffer_.clear();
+  } else {
+    buffer_ = std::string();
+    buffer_.reserve(part_size_);
+  }
   cv_.notify_all();
   return Status::OK();
 }
@@ -75,6 +82,7 @@ void S3Writer::Worker() {
         client_->UploadPart(key_, upload_id_, part.number, part.data.data(), part.data.size());
     std::lock_guard lock(mu_);
     --in_flight_;
+    spare_.push_back(std::move(part.data));
     if (done.ok()) {
       completed_.push_back(*done);
     } else if (error_.ok()) {
