@@ -30,13 +30,14 @@ SharedPool& Pool() {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     auto* p = new SharedPool;  // never freed: handles may use it until exit
     p->share = curl_share_init();
-    curl_share_setopt(p->share, CURLSHOPT_LOCKFUNC,
-                      +[](CURL*, curl_lock_data data, curl_lock_access, void* ctx) {
-                        static_cast<SharedPool*>(ctx)->locks[data].lock();
-                      });
-    curl_share_setopt(p->share, CURLSHOPT_UNLOCKFUNC, +[](CURL*, curl_lock_data data, void* ctx) {
-      static_cast<SharedPool*>(ctx)->locks[data].unlock();
-    });
+    curl_share_setopt(
+        p->share, CURLSHOPT_LOCKFUNC, +[](CURL*, curl_lock_data data, curl_lock_access, void* ctx) {
+          static_cast<SharedPool*>(ctx)->locks[data].lock();
+        });
+    curl_share_setopt(
+        p->share, CURLSHOPT_UNLOCKFUNC, +[](CURL*, curl_lock_data data, void* ctx) {
+          static_cast<SharedPool*>(ctx)->locks[data].unlock();
+        });
     curl_share_setopt(p->share, CURLSHOPT_USERDATA, p);
     curl_share_setopt(p->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
     curl_share_setopt(p->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
