@@ -29,13 +29,12 @@ void S3Reader::Prefetch() {
       buffer = std::move(spare_.back());
       spare_.pop_back();
     }
-    pending_.push_back(std::async(
-        std::launch::async,
-        [client = client_, key = key_, offset, n,
-         buffer = std::move(buffer)]() mutable -> Result<std::string> {
-          RETURN_IF_ERROR(client->GetRangeInto(key, offset, n, &buffer));
-          return std::move(buffer);
-        }));
+    pending_.push_back(std::async(std::launch::async,
+                                  [client = client_, key = key_, offset, n,
+                                   buffer = std::move(buffer)]() mutable -> Result<std::string> {
+                                    RETURN_IF_ERROR(client->GetRangeInto(key, offset, n, &buffer));
+                                    return std::move(buffer);
+                                  }));
   }
 }
 
