@@ -3,6 +3,7 @@
 #include "plugins/s3/s3_client.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <fstream>
@@ -25,6 +26,11 @@ std::string Shell(const std::string& cmd) {
   while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
   ::pclose(p);
   return out;
+}
+
+// Per process: ctest runs these tests in parallel.
+std::string TempPath(const std::string& name) {
+  return "/tmp/stasis-s3-" + std::to_string(::getpid()) + "-" + name;
 }
 
 std::string RandomBytes(size_t n, uint64_t seed) {
@@ -101,7 +107,7 @@ TEST_F(S3ClientTest, MultipartUploadIsByteIdenticalForTheAwsCli) {
     parts.push_back(*p);
   }
   ASSERT_TRUE(c->CompleteMultipartUpload("big.bin", *id, parts).ok());
-  std::string out = "/tmp/stasis-s3-big.bin";
+  std::string out = TempPath("big.bin");
   Shell(server_->Aws("s3 cp s3://ckpt/big.bin " + out + " --only-show-errors"));
   std::ifstream in(out, std::ios::binary);
   std::stringstream ss;
@@ -150,7 +156,7 @@ TEST_P(S3PayloadTest, ParallelWriterAndReaderRoundTrip) {
   S3Reader r(c, "stream/big.bin", head->size, 5 << 20, 3);
   EXPECT_TRUE(ReadAll(r) == data) << "read back different bytes";
 
-  std::string out = "/tmp/stasis-s3-stream.bin";
+  std::string out = TempPath("stream.bin");
   Shell(server_->Aws("s3 cp s3://ckpt/stream/big.bin " + out + " --only-show-errors"));
   std::ifstream in(out, std::ios::binary);
   std::stringstream ss;
