@@ -59,6 +59,7 @@ Status CliEngine::Dump(const DumpOptions& o) {
     sp.argv.push_back(o.prev_images_dir.string());
     sp.argv.push_back("--track-mem");
   }
+  if (o.stream) sp.argv.push_back("--stream");
   sp.timeout_seconds = kCriuTimeoutSeconds;
   ASSIGN_OR_RETURN(SubprocessResult r, RunSubprocess(sp));
   if (r.exit_code == 0) return Status::OK();
@@ -80,6 +81,7 @@ Result<int> CliEngine::Restore(const RestoreOptions& o) {
     sp.argv.push_back("fd[" + std::to_string(f.fd) + "]:" + f.key);
     sp.inherit_fds.push_back(f.fd);
   }
+  if (o.stream) sp.argv.push_back("--stream");
   sp.timeout_seconds = kCriuTimeoutSeconds;
   ASSIGN_OR_RETURN(SubprocessResult r, RunSubprocess(sp));
   int pid = ReadPidFile(pidfile);

@@ -20,6 +20,9 @@ struct DumpOptions {
   bool file_locks = false;
   // Pre-copy: where a previous pre-dump left its images ("" for none).
   std::filesystem::path prev_images_dir;
+  // --stream: images go to the streamer listening in images_dir instead of
+  // files (the caller serves stream::kCaptureSocketName there).
+  bool stream = false;
 };
 
 struct InheritFd {
@@ -34,6 +37,8 @@ struct RestoreOptions {
   bool shell_job = false;
   bool ext_unix_sk = false;
   bool file_locks = false;
+  // --stream: images come from the streamer serving images_dir.
+  bool stream = false;
 };
 
 class Engine {

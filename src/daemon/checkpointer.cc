@@ -206,8 +206,15 @@ Result<DumpOutcome> Checkpointer::Dump(const DumpTarget& target, const DumpSetti
   progress.SetPhase("checkpointing with CRIU");
   auto t_freeze = std::chrono::steady_clock::now();
   STASIS_LOG(Info) << "dumping " << what << " (pid " << pid << ") to " << location;
-  // On failure CRIU has resumed the tree itself.
-  RETURN_IF_ERROR(engine_->Dump(dump_opts).WithContext("checkpoint of " + what + " failed"));
+  Status dumped = engine_->Dump(dump_opts);
+  if (!dumped.ok()) {
+    // CRIU resumes the tree when it fails while dumping, but not when the
+    // failure comes after it stopped the tasks for --leave-stopped (its
+    // last image, the inventory, is written then). SIGCONT is harmless to
+    // a running tree, so it is sent whenever the tree is still there.
+    if (::kill(pid, 0) == 0) ResumeTree(pid);
+    return dumped.WithContext("checkpoint of " + what + " failed");
+  }
   double criu_seconds = SecondsSince(t_freeze);
 
   // From here the tree is stopped: every failure must resume it.
