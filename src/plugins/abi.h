@@ -87,7 +87,15 @@ typedef struct stasis_plugin_v1 {
   void (*health)(stasis_storage* s, const char* bucket_location,
                  void (*fn)(void* ctx, const char* name, const char* state, const char* detail),
                  void* ctx);
+
+  /* Appended (check struct_size): reads exactly `size` bytes at `offset` of
+   * an object into buf, for streamed checkpoints' random access. */
+  int (*read_range)(stasis_storage* s, const char* location, uint64_t offset, size_t size,
+                    void* buf, stasis_error* err);
 } stasis_plugin_v1;
+
+/* The size of the first published layout; fields after it are optional. */
+#define STASIS_PLUGIN_V1_BASE_SIZE offsetof(stasis_plugin_v1, read_range)
 
 typedef const stasis_plugin_v1* (*stasis_plugin_entry_v1_fn)(void);
 #define STASIS_PLUGIN_ENTRY_V1 "stasis_plugin_entry_v1"

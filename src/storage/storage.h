@@ -67,6 +67,10 @@ class Storage {
   // bucket exists (S3). Fails with NotFound/PermissionDenied otherwise.
   virtual Result<std::unique_ptr<Writer>> NewWriter(const std::string& location) = 0;
   virtual Result<std::unique_ptr<Reader>> NewReader(const std::string& location) = 0;
+  // Exactly `size` bytes at `offset` into `out` (resized; its capacity is
+  // reused). A short object is Corruption: the caller's index promised more.
+  virtual Status ReadRange(const std::string& location, uint64_t offset, size_t size,
+                           std::string* out) = 0;
   // The immediate children of a directory/prefix. NotFound if it does not exist.
   virtual Result<std::vector<ObjectInfo>> List(const std::string& dir) = 0;
   virtual Result<ObjectInfo> Stat(const std::string& location) = 0;

@@ -189,3 +189,24 @@ TEST_F(LocalStorageTest, FreeBytesAndRegistry) {
 
 }  // namespace
 }  // namespace stasis::storage
+
+namespace stasis::storage {
+namespace {
+
+TEST_F(LocalStorageTest, ReadRangeReadsExactlyOrSaysWhyNot) {
+  std::string target = dir_ + "/shard-0.zst";
+  auto w = storage_.NewWriter(target);
+  ASSERT_TRUE(w.ok());
+  ASSERT_TRUE((*w)->Append("0123456789", 10).ok());
+  ASSERT_TRUE((*w)->Commit().ok());
+  std::string out = "leftover from before";
+  ASSERT_TRUE(storage_.ReadRange(target, 3, 4, &out).ok());
+  EXPECT_EQ(out, "3456");
+  ASSERT_TRUE(storage_.ReadRange("file://" + target, 0, 10, &out).ok());
+  EXPECT_EQ(out, "0123456789");
+  EXPECT_EQ(storage_.ReadRange(target, 8, 4, &out).code(), StatusCode::kCorruption);
+  EXPECT_EQ(storage_.ReadRange(dir_ + "/none", 0, 1, &out).code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace stasis::storage

@@ -27,7 +27,7 @@ Result<std::shared_ptr<PluginLibrary>> PluginLibrary::Load(const std::string& pa
                                       STASIS_PLUGIN_ENTRY_V1 + ")");
   const stasis_plugin_v1* api = entry();
   if (api == nullptr || api->abi_version != STASIS_PLUGIN_ABI_VERSION ||
-      api->struct_size < sizeof(stasis_plugin_v1))
+      api->struct_size < STASIS_PLUGIN_V1_BASE_SIZE)
     return Status::FailedPrecondition("plugin " + path +
                                       " was built for another stasis plugin ABI version; "
                                       "reinstall it from this stasis release");

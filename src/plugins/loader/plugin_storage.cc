@@ -1,5 +1,7 @@
 #include "plugins/loader/plugin_storage.h"
 
+#include <cstddef>
+
 namespace stasis::plugins {
 
 namespace {
@@ -105,6 +107,18 @@ Result<storage::ObjectInfo> PluginStorage::Stat(const std::string& location) {
   RETURN_IF_ERROR(ToStatus(lib_->api()->stat(s_, location.c_str(), CollectInfo, &out, &e.c), e));
   if (out.empty()) return Status::Internal("the storage plugin's stat returned nothing");
   return out.front();
+}
+
+Status PluginStorage::ReadRange(const std::string& location, uint64_t offset, size_t size,
+                                std::string* out) {
+  const stasis_plugin_v1* api = lib_->api();
+  if (api->struct_size < offsetof(stasis_plugin_v1, read_range) + sizeof(api->read_range) ||
+      api->read_range == nullptr)
+    return Status::Unimplemented("the " + lib_->info().name +
+                                 " plugin is too old for streamed checkpoints; reinstall it");
+  out->resize(size);
+  ErrorSink e;
+  return ToStatus(api->read_range(s_, location.c_str(), offset, size, out->data(), &e.c), e);
 }
 
 Status PluginStorage::Remove(const std::string& location) {

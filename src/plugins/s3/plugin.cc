@@ -1,5 +1,6 @@
 // The storage/s3 plugin's C ABI (plugins/abi.h): thin wrappers that turn
 // S3Storage's C++ Status into codes and sentences. Exceptions never cross.
+#include <cstring>
 #include <new>
 #include <string>
 
@@ -126,6 +127,14 @@ void Health(stasis_storage* s, const char* bucket_location,
   fn(ctx, "s3 bucket", st.ok() ? "ok" : "error", detail.c_str());
 }
 
+int ReadRange(stasis_storage* s, const char* location, uint64_t offset, size_t size, void* buf,
+              stasis_error* err) {
+  thread_local std::string chunk;
+  Status st = s->impl->ReadRange(location, offset, size, &chunk);
+  if (st.ok()) std::memcpy(buf, chunk.data(), size);
+  return Report(st, err);
+}
+
 const stasis_plugin_v1 kPlugin = {
     sizeof(stasis_plugin_v1),
     STASIS_PLUGIN_ABI_VERSION,
@@ -150,6 +159,7 @@ const stasis_plugin_v1 kPlugin = {
     Remove,
     CheckWritable,
     Health,
+    ReadRange,
 };
 
 }  // namespace

@@ -64,6 +64,27 @@ Result<std::unique_ptr<storage::Reader>> S3Storage::NewReader(const std::string&
                                                        options_.part_size, options_.concurrency));
 }
 
+Status S3Storage::ReadRange(const std::string& location, uint64_t offset, size_t size,
+                            std::string* out) {
+  ASSIGN_OR_RETURN(auto target, ClientFor(location));
+  if (size == 0) {
+    out->clear();
+    return Status::OK();
+  }
+  Status st = target.first->GetRangeInto(target.second, offset, size, out);
+  if (st.code() == StatusCode::kNotFound && st.message().find("bucket") == std::string::npos)
+    return Status::NotFound(location + " does not exist");
+  // A range past the end is answered 416 or short: the object is not what
+  // the index said.
+  if (st.code() == StatusCode::kInvalidArgument || st.code() == StatusCode::kUnavailable) {
+    if (st.message().find("InvalidRange") != std::string::npos ||
+        st.message().find("bytes instead of") != std::string::npos)
+      return Status::Corruption(location + " is shorter than its index says (" + st.message() +
+                                ")");
+  }
+  return st;
+}
+
 Result<std::vector<storage::ObjectInfo>> S3Storage::List(const std::string& dir) {
   ASSIGN_OR_RETURN(auto target, ClientFor(dir));
   std::string prefix = target.second.empty() ? "" : target.second + "/";

@@ -23,6 +23,8 @@ class S3Storage final : public storage::Storage {
 
   Result<std::unique_ptr<storage::Writer>> NewWriter(const std::string& location) override;
   Result<std::unique_ptr<storage::Reader>> NewReader(const std::string& location) override;
+  Status ReadRange(const std::string& location, uint64_t offset, size_t size,
+                   std::string* out) override;
   Result<std::vector<storage::ObjectInfo>> List(const std::string& dir) override;
   Result<storage::ObjectInfo> Stat(const std::string& location) override;
   Status Remove(const std::string& location) override;

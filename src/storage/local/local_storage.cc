@@ -39,6 +39,29 @@ Result<std::unique_ptr<Reader>> LocalStorage::NewReader(const std::string& locat
   return LocalReader::Open(path);
 }
 
+Status LocalStorage::ReadRange(const std::string& location, uint64_t offset, size_t size,
+                               std::string* out) {
+  ASSIGN_OR_RETURN(std::string path, LocalPath(location));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) {
+    if (errno == ENOENT) return Status::NotFound(path + " does not exist");
+    return ErrnoStatus("cannot open " + path, errno);
+  }
+  out->resize(size);
+  size_t got = 0;
+  while (got < size) {
+    ssize_t n = ::pread(fd.get(), out->data() + got, size - got, static_cast<off_t>(offset + got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoStatus("cannot read " + path, errno);
+    if (n == 0)
+      return Status::Corruption(path + " ends at " + std::to_string(offset + got) +
+                                " bytes, before the " + std::to_string(size) +
+                                " bytes expected at offset " + std::to_string(offset));
+    got += static_cast<size_t>(n);
+  }
+  return Status::OK();
+}
+
 Result<std::vector<ObjectInfo>> LocalStorage::List(const std::string& dir) {
   ASSIGN_OR_RETURN(std::string path, LocalPath(dir));
   ASSIGN_OR_RETURN(UniqueFd dir_fd, OpenDirectory(path));

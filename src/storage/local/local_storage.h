@@ -26,6 +26,8 @@ class LocalStorage final : public Storage {
   // target exists (checked here and again, atomically, by Commit()).
   Result<std::unique_ptr<Writer>> NewWriter(const std::string& location) override;
   Result<std::unique_ptr<Reader>> NewReader(const std::string& location) override;
+  Status ReadRange(const std::string& location, uint64_t offset, size_t size,
+                   std::string* out) override;
   // Sorted by name; writers' temp files are not listed.
   Result<std::vector<ObjectInfo>> List(const std::string& dir) override;
   Result<ObjectInfo> Stat(const std::string& location) override;
