@@ -1,0 +1,41 @@
+// The restore side of a streamed checkpoint: an ImageSource over its
+// manifest. Each image CRIU asks for is read back chunk by chunk with
+// ranged reads of the shards, several chunks ahead and in parallel, and
+// every chunk is decompressed and checked against its CRC32 before a byte
+// of it reaches CRIU.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "common/progress.h"
+#include "storage/storage.h"
+#include "stream/image_server.h"
+#include "stream/stream_manifest.h"
+
+namespace stasis::stream {
+
+class ShardedReader final : public ImageSource {
+ public:
+  // Checks up front that every shard exists with the size the manifest
+  // gives, so a missing or truncated shard is refused before CRIU starts.
+  static Result<std::unique_ptr<ShardedReader>> Open(std::shared_ptr<storage::Storage> store,
+                                                     const std::string& prefix,
+                                                     StreamManifest manifest,
+                                                     Progress* progress = nullptr);
+
+  Result<std::unique_ptr<storage::Reader>> Open(const std::string& name) override;
+  const StreamManifest& manifest() const { return manifest_; }
+
+ private:
+  ShardedReader(std::shared_ptr<storage::Storage> store, std::string prefix,
+                StreamManifest manifest, Progress* progress);
+  std::shared_ptr<storage::Storage> store_;
+  std::string prefix_;
+  StreamManifest manifest_;
+  Progress* progress_;
+  std::unordered_map<std::string, size_t> by_name_;
+};
+
+}  // namespace stasis::stream

@@ -1,0 +1,207 @@
+#include "stream/sharded_writer.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <numeric>
+
+#include "storage/location.h"
+
+namespace stasis::stream {
+
+// One image file: collects CRIU's bytes into chunk-sized pieces.
+class ShardedWriter::File final : public ImageFileSink {
+ public:
+  File(ShardedWriter* owner, size_t index) : owner_(owner), index_(index) {
+    buffer_.reserve(owner->options_.chunk_size);
+  }
+  Status Append(const char* data, size_t size) override {
+    while (size > 0) {
+      size_t take = std::min(size, owner_->options_.chunk_size - buffer_.size());
+      buffer_.append(data, take);
+      data += take;
+      size -= take;
+      if (buffer_.size() == owner_->options_.chunk_size) RETURN_IF_ERROR(Flush());
+    }
+    return Status::OK();
+  }
+  Status Close() override { return buffer_.empty() ? Status::OK() : Flush(); }
+
+ private:
+  Status Flush() {
+    Chunk c{index_, seq_++, std::move(buffer_)};
+    buffer_ = std::string();
+    buffer_.reserve(owner_->options_.chunk_size);
+    return owner_->Submit(std::move(c));
+  }
+  ShardedWriter* owner_;
+  size_t index_;
+  size_t seq_ = 0;
+  std::string buffer_;
+};
+
+Status EnsurePrefix(const std::string& prefix) {
+  ASSIGN_OR_RETURN(storage::Location loc, storage::ParseLocation(prefix));
+  if (loc.scheme != "file") return Status::OK();
+  if (::mkdir(loc.path.c_str(), 0700) != 0 && errno != EEXIST)
+    return Status::IOError("cannot create " + loc.path + ": " + std::strerror(errno));
+  return Status::OK();
+}
+
+Result<std::unique_ptr<ShardedWriter>> ShardedWriter::Open(
+    const std::shared_ptr<storage::Storage>& store, const std::string& prefix,
+    const ShardedWriterOptions& options) {
+  if (options.shards < 1 || options.shards > 64)
+    return Status::InvalidArgument("a streamed checkpoint has 1 to 64 shards, not " +
+                                   std::to_string(options.shards));
+  RETURN_IF_ERROR(EnsurePrefix(prefix));
+  std::unique_ptr<ShardedWriter> w(new ShardedWriter(options));
+  for (int i = 0; i < options.shards; ++i) {
+    auto shard = std::make_unique<Shard>();
+    shard->name = "shard-" + std::to_string(i) + "." + ShardExtension(options.compression);
+    auto writer = store->NewWriter(storage::JoinLocation(prefix, shard->name));
+    if (!writer.ok()) {
+      w->Abort();
+      return writer.status();
+    }
+    shard->writer = std::move(*writer);
+    w->shards_.push_back(std::move(shard));
+  }
+  for (size_t i = 0; i < w->shards_.size(); ++i)
+    w->shards_[i]->worker = std::thread([raw = w.get(), i] { raw->Work(i); });
+  return w;
+}
+
+ShardedWriter::~ShardedWriter() {
+  Abort();
+}
+
+Result<std::unique_ptr<ImageFileSink>> ShardedWriter::Create(const std::string& name) {
+  if (!archive::IsSafeMemberName(name))
+    return Status::InvalidArgument("CRIU asked to store an image named \"" + name + "\"");
+  std::lock_guard lock(mu_);
+  if (!error_.ok()) return error_;
+  files_.push_back(StreamFile{name, 0, {}});
+  seqs_.emplace_back();
+  return std::unique_ptr<ImageFileSink>(new File(this, files_.size() - 1));
+}
+
+Status ShardedWriter::Submit(Chunk chunk) {
+  std::unique_lock lock(mu_);
+  // The memory budget: two chunks queued per shard, beside the one each
+  // worker is compressing.
+  cv_.wait(lock, [&] { return !error_.ok() || queued_ < 2 * shards_.size(); });
+  if (!error_.ok()) return error_;
+  auto shortest = std::min_element(
+      shards_.begin(), shards_.end(),
+      [](const auto& a, const auto& b) { return a->queue.size() < b->queue.size(); });
+  (*shortest)->queue.push_back(std::move(chunk));
+  ++queued_;
+  cv_.notify_all();
+  return Status::OK();
+}
+
+void ShardedWriter::Work(size_t index) {
+  Shard& shard = *shards_[index];
+  std::string stored;
+  for (;;) {
+    Chunk chunk;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !shard.queue.empty(); });
+      if (shard.queue.empty()) return;
+      chunk = std::move(shard.queue.front());
+      shard.queue.pop_front();
+    }
+    ChunkRef ref;
+    ref.shard = static_cast<uint32_t>(index);
+    ref.size = chunk.data.size();
+    ref.crc32 = ChunkCrc32(chunk.data.data(), chunk.data.size());
+    ref.offset = shard.writer->BytesWritten();
+    Status st = CompressChunk(options_.compression, chunk.data.data(), chunk.data.size(), &stored);
+    if (st.ok()) st = shard.writer->Append(stored.data(), stored.size());
+    ref.stored = stored.size();
+    if (st.ok() && options_.progress != nullptr) options_.progress->Add(chunk.data.size());
+    std::lock_guard lock(mu_);
+    --queued_;
+    if (!st.ok()) {
+      if (error_.ok()) error_ = st;
+      for (auto& s : shards_) {
+        queued_ -= s->queue.size();
+        s->queue.clear();
+      }
+    } else {
+      StreamFile& file = files_[chunk.file];
+      file.size += ref.size;
+      file.chunks.push_back(ref);
+      seqs_[chunk.file].push_back(chunk.seq);
+    }
+    cv_.notify_all();
+  }
+}
+
+void ShardedWriter::StopWorkers() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& s : shards_) {
+    if (s->worker.joinable()) s->worker.join();
+  }
+}
+
+Status ShardedWriter::Finish(StreamManifest* manifest) {
+  StopWorkers();  // workers drain their queues before they leave
+  Status st;
+  {
+    std::lock_guard lock(mu_);
+    st = error_;
+  }
+  for (auto& s : shards_) {
+    if (!st.ok()) break;
+    st = s->writer->Commit();
+  }
+  if (!st.ok()) {
+    Abort();
+    return st;
+  }
+  done_ = true;
+  manifest->shards.clear();
+  for (auto& s : shards_) manifest->shards.push_back({s->name, s->writer->BytesWritten()});
+  std::lock_guard lock(mu_);
+  for (size_t f = 0; f < files_.size(); ++f) {
+    // Chunks finish out of order across shards: put them back in file order.
+    std::vector<size_t> order(files_[f].chunks.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(),
+              [&](size_t a, size_t b) { return seqs_[f][a] < seqs_[f][b]; });
+    std::vector<ChunkRef> sorted;
+    sorted.reserve(order.size());
+    for (size_t i : order) sorted.push_back(files_[f].chunks[i]);
+    files_[f].chunks = std::move(sorted);
+  }
+  manifest->files = files_;
+  manifest->compression = options_.compression;
+  return Status::OK();
+}
+
+void ShardedWriter::Abort() {
+  if (done_) return;
+  done_ = true;
+  {
+    std::lock_guard lock(mu_);
+    if (error_.ok()) error_ = Status::Unavailable("the streamed dump was aborted");
+    for (auto& s : shards_) s->queue.clear();
+    queued_ = 0;
+  }
+  cv_.notify_all();
+  StopWorkers();
+  for (auto& s : shards_) {
+    if (s->writer) s->writer->Abort();
+  }
+}
+
+}  // namespace stasis::stream

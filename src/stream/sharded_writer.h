@@ -1,0 +1,83 @@
+// The dump side of a streamed checkpoint: an ImageSink that cuts every image
+// file into chunks, spreads them over N shards (each chunk to the shard with
+// the shortest queue), compresses them on N threads and appends each to its
+// shard's storage writer (a local file or an S3 multipart upload), all while
+// CRIU is still writing. Memory is bounded: a writer of a full queue waits.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/progress.h"
+#include "storage/storage.h"
+#include "stream/image_capture.h"
+#include "stream/stream_manifest.h"
+
+namespace stasis::stream {
+
+struct ShardedWriterOptions {
+  int shards = 1;
+  ChunkCompression compression = ChunkCompression::kLz4;
+  size_t chunk_size = 4 << 20;
+  Progress* progress = nullptr;  // raw bytes taken from CRIU
+};
+
+class ShardedWriter final : public ImageSink {
+ public:
+  // Opens shard-<i>.<ext> under `prefix` (created when local).
+  static Result<std::unique_ptr<ShardedWriter>> Open(const std::shared_ptr<storage::Storage>& store,
+                                                     const std::string& prefix,
+                                                     const ShardedWriterOptions& options);
+  ~ShardedWriter() override;
+
+  Result<std::unique_ptr<ImageFileSink>> Create(const std::string& name) override;
+
+  // After the capture succeeded: drains the queues, commits every shard and
+  // fills `manifest` with the shards and files. On any failure every shard
+  // is aborted (nothing stays behind) and the error is returned.
+  Status Finish(StreamManifest* manifest);
+  // Drops everything (a failed capture). Idempotent.
+  void Abort();
+
+ private:
+  struct Chunk {
+    size_t file = 0;  // index into files_
+    size_t seq = 0;   // position within the file
+    std::string data;
+  };
+  struct Shard {
+    std::string name;
+    std::unique_ptr<storage::Writer> writer;
+    std::deque<Chunk> queue;  // guarded by mu_
+    std::thread worker;
+  };
+  class File;
+
+  ShardedWriter(const ShardedWriterOptions& options) : options_(options) {}
+  Status Submit(Chunk chunk);
+  void Work(size_t shard);
+  void StopWorkers();
+
+  const ShardedWriterOptions options_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<StreamFile> files_;          // guarded by mu_
+  std::vector<std::vector<size_t>> seqs_;  // guarded by mu_: chunk seq per files_ chunk
+  size_t queued_ = 0;                      // guarded by mu_
+  bool stopping_ = false;                  // guarded by mu_
+  Status error_;                           // guarded by mu_
+  bool done_ = false;
+};
+
+// Creates the directory a streamed checkpoint's objects go in, when the
+// location is local (0700); S3 prefixes need nothing.
+Status EnsurePrefix(const std::string& prefix);
+
+}  // namespace stasis::stream

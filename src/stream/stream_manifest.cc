@@ -1,0 +1,85 @@
+#include "stream/stream_manifest.h"
+
+#include <nlohmann/json.hpp>
+
+namespace stasis::stream {
+
+using nlohmann::json;
+
+std::string StreamManifestToJson(const StreamManifest& m) {
+  json shards = json::array();
+  for (const auto& s : m.shards) shards.push_back({{"name", s.name}, {"size", s.size}});
+  json files = json::array();
+  for (const auto& f : m.files) {
+    json chunks = json::array();
+    for (const auto& c : f.chunks) chunks.push_back({c.shard, c.offset, c.stored, c.size, c.crc32});
+    files.push_back({{"name", f.name}, {"size", f.size}, {"chunks", std::move(chunks)}});
+  }
+  archive::Manifest head = m.checkpoint;
+  head.kind = "stream";
+  head.files.clear();
+  json j = {{"format", "stasis-stream"},
+            {"format_version", m.format_version},
+            {"checkpoint", json::parse(archive::ManifestToJson(head))},
+            {"compression", ChunkCompressionName(m.compression)},
+            {"shards", std::move(shards)},
+            {"files", std::move(files)}};
+  return j.dump(1);
+}
+
+Result<StreamManifest> StreamManifestFromJson(std::string_view text) {
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  auto bad = [](const std::string& why) {
+    return Status::Corruption("the streamed checkpoint's manifest.json " + why);
+  };
+  if (j.is_discarded() || !j.is_object()) return bad("is not JSON");
+  if (j.value("format", "") != "stasis-stream") return bad("is not a stasis stream manifest");
+  if (!j.contains("format_version") || !j["format_version"].is_number_integer())
+    return bad("has no format_version");
+  StreamManifest m;
+  m.format_version = j["format_version"].get<int>();
+  if (m.format_version > kStreamFormatVersion)
+    return bad("has format version " + std::to_string(m.format_version) +
+               ", newer than this stasis reads (" + std::to_string(kStreamFormatVersion) +
+               "); upgrade stasis");
+  if (!j.contains("checkpoint") || !j["checkpoint"].is_object()) return bad("has no checkpoint");
+  auto head = archive::ManifestFromJson(j["checkpoint"].dump());
+  if (!head.ok()) return head.status();
+  m.checkpoint = std::move(*head);
+  auto compression = ParseChunkCompression(j.value("compression", ""));
+  if (!compression.ok()) return bad("names an unknown compression");
+  m.compression = *compression;
+  try {
+    for (const auto& s : j.at("shards")) {
+      StreamShard shard{s.at("name").get<std::string>(), s.at("size").get<uint64_t>()};
+      if (!archive::IsSafeMemberName(shard.name)) return bad("names an unsafe shard");
+      m.shards.push_back(std::move(shard));
+    }
+    if (m.shards.empty()) return bad("lists no shards");
+    for (const auto& f : j.at("files")) {
+      StreamFile file;
+      file.name = f.at("name").get<std::string>();
+      file.size = f.at("size").get<uint64_t>();
+      if (!archive::IsSafeMemberName(file.name)) return bad("names an unsafe image file");
+      uint64_t total = 0;
+      for (const auto& c : f.at("chunks")) {
+        if (!c.is_array() || c.size() != 5) return bad("has a malformed chunk");
+        ChunkRef ref{c[0].get<uint32_t>(), c[1].get<uint64_t>(), c[2].get<uint64_t>(),
+                     c[3].get<uint64_t>(), c[4].get<uint32_t>()};
+        if (ref.shard >= m.shards.size() || ref.offset > m.shards[ref.shard].size ||
+            ref.stored > m.shards[ref.shard].size - ref.offset)
+          return bad("has a chunk of " + file.name + " outside its shard");
+        if (ref.size > (1ull << 30)) return bad("has an oversized chunk in " + file.name);
+        total += ref.size;
+        file.chunks.push_back(ref);
+      }
+      if (total != file.size) return bad("has chunks of " + file.name + " that do not add up");
+      m.files.push_back(std::move(file));
+    }
+  } catch (const json::exception&) {
+    return bad("has a field of the wrong type or is missing one");
+  }
+  return m;
+}
+
+}  // namespace stasis::stream

@@ -1,0 +1,54 @@
+// manifest.json of a streamed checkpoint, written last: no manifest, no
+// checkpoint. It carries the same description as a plain archive's
+// stasis.json (under "checkpoint", kind "stream"), the shards with their
+// sizes, and for every image file the chunks it was cut into: which shard,
+// where, how many bytes stored and raw, and the raw bytes' CRC32.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "archive/manifest.h"
+#include "common/result.h"
+#include "stream/chunk_codec.h"
+
+namespace stasis::stream {
+
+inline constexpr int kStreamFormatVersion = 1;
+inline constexpr char kStreamManifestName[] = "manifest.json";
+
+struct ChunkRef {
+  uint32_t shard = 0;
+  uint64_t offset = 0;  // in the shard object
+  uint64_t stored = 0;  // bytes in the shard
+  uint64_t size = 0;    // raw bytes
+  uint32_t crc32 = 0;   // of the raw bytes
+};
+
+struct StreamFile {
+  std::string name;
+  uint64_t size = 0;
+  std::vector<ChunkRef> chunks;  // in file order
+};
+
+struct StreamShard {
+  std::string name;  // "shard-0.lz4"
+  uint64_t size = 0;
+};
+
+struct StreamManifest {
+  int format_version = kStreamFormatVersion;
+  archive::Manifest checkpoint;  // kind "stream"; its files list stays empty
+  ChunkCompression compression = ChunkCompression::kLz4;
+  std::vector<StreamShard> shards;
+  std::vector<StreamFile> files;
+};
+
+std::string StreamManifestToJson(const StreamManifest& m);
+// Corruption, in one sentence, for anything malformed: unsafe file names,
+// chunks pointing outside their shard, sizes that do not add up, a newer
+// format version.
+Result<StreamManifest> StreamManifestFromJson(std::string_view json);
+
+}  // namespace stasis::stream
