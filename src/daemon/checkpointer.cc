@@ -17,10 +17,12 @@
 #include "common/log.h"
 #include "common/time_format.h"
 #include "common/unique_fd.h"
+#include "daemon/streamed_checkpoint.h"
 #include "jobs/process_tree.h"
 #include "storage/counting.h"
 #include "storage/location.h"
 #include "storage/storage_registry.h"
+#include "stream/chunk_codec.h"
 
 namespace stasis::daemon {
 
@@ -170,12 +172,27 @@ Result<DumpOutcome> Checkpointer::Dump(const DumpTarget& target, const DumpSetti
   RETURN_IF_ERROR(storage::ParseLocation(dir).status());
   ASSIGN_OR_RETURN(auto store, storage::StorageFor(dir));
   RETURN_IF_ERROR(store->CheckWritable(dir));
+  // Streamed (N shards under a prefix) or plain (one archive).
+  const int shards = s.stream >= 0 ? s.stream : config_->checkpoint_stream;
+  if (shards > 64)
+    return Status::InvalidArgument("--stream takes 1 to 64 shards, not " + std::to_string(shards));
   std::string compression_name =
       s.compression.empty() ? config_->checkpoint_compression : s.compression;
-  ASSIGN_OR_RETURN(archive::Compression compression, archive::ParseCompression(compression_name));
+  archive::Compression compression = archive::Compression::kNone;
+  stream::ChunkCompression chunk_compression = stream::ChunkCompression::kLz4;
+  if (shards > 0) {
+    // lz4 unless asked otherwise: it keeps up with CRIU on one core a shard.
+    if (s.compression.empty()) compression_name = "lz4";
+    if (compression_name == "gzip")
+      return Status::InvalidArgument(
+          "gzip is too slow to stream; use --compression lz4, zstd or none with --stream");
+    ASSIGN_OR_RETURN(chunk_compression, stream::ParseChunkCompression(compression_name));
+  } else {
+    ASSIGN_OR_RETURN(compression, archive::ParseCompression(compression_name));
+  }
   int64_t created_ms = NowUnixMillis();
   int64_t created = created_ms / 1000;
-  std::string ext(archive::ArchiveExtension(compression));
+  std::string ext = shards > 0 ? "" : std::string(archive::ArchiveExtension(compression));
   std::string name = s.name;
   if (name.empty()) {
     name = "dump-" + (jid.empty() ? std::to_string(pid) : jid) + "-" +
@@ -186,7 +203,7 @@ Result<DumpOutcome> Checkpointer::Dump(const DumpTarget& target, const DumpSetti
       name += ext;
   }
   std::string location = storage::JoinLocation(dir, name);
-  if (store->Stat(location).ok())
+  if (store->Stat(location).ok() || IsStreamedCheckpoint(store.get(), location))
     return Status::AlreadyExists("a checkpoint named " + location + " already exists");
 
   ASSIGN_OR_RETURN(std::string work_path, NewWorkDir("dump"));
@@ -201,25 +218,9 @@ Result<DumpOutcome> Checkpointer::Dump(const DumpTarget& target, const DumpSetti
   dump_opts.shell_job = s.shell_job;
   dump_opts.ext_unix_sk = s.ext_unix_sk;
   dump_opts.file_locks = s.file_locks;
-  Progress no_display;
-  Progress& progress = s.progress ? *s.progress : no_display;
-  progress.SetPhase("checkpointing with CRIU");
-  auto t_freeze = std::chrono::steady_clock::now();
-  STASIS_LOG(Info) << "dumping " << what << " (pid " << pid << ") to " << location;
-  Status dumped = engine_->Dump(dump_opts);
-  if (!dumped.ok()) {
-    // CRIU resumes the tree when it fails while dumping, but not when the
-    // failure comes after it stopped the tasks for --leave-stopped (its
-    // last image, the inventory, is written then). SIGCONT is harmless to
-    // a running tree, so it is sent whenever the tree is still there.
-    if (::kill(pid, 0) == 0) ResumeTree(pid);
-    return dumped.WithContext("checkpoint of " + what + " failed");
-  }
-  double criu_seconds = SecondsSince(t_freeze);
-
-  // From here the tree is stopped: every failure must resume it.
+  // What the checkpoint says about itself; known before anything freezes.
   archive::Manifest header;
-  header.kind = "plain";
+  header.kind = shards > 0 ? "stream" : "plain";
   header.job_id = jid;
   header.job_type = job_type;
   header.pid = pid;
@@ -230,42 +231,80 @@ Result<DumpOutcome> Checkpointer::Dump(const DumpTarget& target, const DumpSetti
   header.host = Hostname();
   header.created_unix = created;
   header.created = Rfc3339Utc(created);
-  header.compression = std::string(archive::CompressionName(compression));
+  header.compression = shards > 0 ? stream::ChunkCompressionName(chunk_compression)
+                                  : std::string(archive::CompressionName(compression));
   header.tcp_established = s.tcp_established;
   header.shell_job = s.shell_job;
   header.file_locks = s.file_locks;
   header.ext_unix_sk = s.ext_unix_sk;
 
-  auto fail = [&](const Status& st) -> Status {
-    ResumeTree(pid);
-    STASIS_LOG(Warn) << "dump of " << what << " failed; process resumed: " << st.message();
-    return st.WithContext("checkpoint of " + what + " failed (the process was resumed)");
-  };
-  auto writer = store->NewWriter(location);
-  if (!writer.ok()) return fail(writer.status());
-  progress.SetPhase("writing " + location);
-  storage::CountingWriter counted(writer->get(), &progress);
-  auto manifest = archive::WriteCheckpointArchive(images, header, compression, counted);
-  if (!manifest.ok()) {
-    (*writer)->Abort();
-    return fail(manifest.status());
-  }
-  progress.SetPhase("committing " + location);
-  Status committed = (*writer)->Commit();
-  if (!committed.ok()) {
-    (*writer)->Abort();
-    return fail(committed);
+  Progress no_display;
+  Progress& progress = s.progress ? *s.progress : no_display;
+  auto t_freeze = std::chrono::steady_clock::now();
+  STASIS_LOG(Info) << "dumping " << what << " (pid " << pid << ") to " << location
+                   << (shards > 0 ? " as " + std::to_string(shards) + " streamed shards" : "");
+  DumpOutcome out;
+  double criu_seconds = 0;
+  if (shards > 0) {
+    progress.SetPhase("streaming to " + location);
+    StreamedDumpSpec spec{location, shards, chunk_compression, header, &progress};
+    auto streamed = DumpStreamed(engine_, dump_opts, store, spec);
+    if (!streamed.ok()) {
+      // The tree may be stopped (CRIU had finished) or running (it had
+      // not): SIGCONT is right either way, as long as the tree exists.
+      if (::kill(pid, 0) == 0) ResumeTree(pid);
+      STASIS_LOG(Warn) << "streamed dump of " << what
+                       << " failed; process resumed: " << streamed.status().message();
+      return streamed.status().WithContext("checkpoint of " + what +
+                                           " failed (the process was resumed)");
+    }
+    criu_seconds = streamed->criu_seconds;
+    out.checkpoint.size = streamed->stored_bytes;
+    out.manifest = header;
+  } else {
+    progress.SetPhase("checkpointing with CRIU");
+    Status dumped = engine_->Dump(dump_opts);
+    if (!dumped.ok()) {
+      // CRIU resumes the tree when it fails while dumping, but not when the
+      // failure comes after it stopped the tasks for --leave-stopped (its
+      // last image, the inventory, is written then). SIGCONT is harmless to
+      // a running tree, so it is sent whenever the tree is still there.
+      if (::kill(pid, 0) == 0) ResumeTree(pid);
+      return dumped.WithContext("checkpoint of " + what + " failed");
+    }
+    criu_seconds = SecondsSince(t_freeze);
+
+    auto fail = [&](const Status& st) -> Status {
+      ResumeTree(pid);
+      STASIS_LOG(Warn) << "dump of " << what << " failed; process resumed: " << st.message();
+      return st.WithContext("checkpoint of " + what + " failed (the process was resumed)");
+    };
+    auto writer = store->NewWriter(location);
+    if (!writer.ok()) return fail(writer.status());
+    progress.SetPhase("writing " + location);
+    storage::CountingWriter counted(writer->get(), &progress);
+    auto manifest = archive::WriteCheckpointArchive(images, header, compression, counted);
+    if (!manifest.ok()) {
+      (*writer)->Abort();
+      return fail(manifest.status());
+    }
+    progress.SetPhase("committing " + location);
+    Status committed = (*writer)->Commit();
+    if (!committed.ok()) {
+      (*writer)->Abort();
+      return fail(committed);
+    }
+
+    out.manifest = std::move(*manifest);
+    out.checkpoint.size = (*writer)->BytesWritten();
   }
 
   // Durably committed: now the process may go.
-  DumpOutcome out;
-  out.manifest = std::move(*manifest);
   out.checkpoint.job_id = jid;
   out.checkpoint.location = location;
   out.checkpoint.created = created;
-  out.checkpoint.size = (*writer)->BytesWritten();
   out.checkpoint.compression = header.compression;
-  out.checkpoint.kind = "plain";
+  out.checkpoint.kind = header.kind;
   Status recorded = registry_->AddCheckpoint(out.checkpoint);
   if (!recorded.ok())
     STASIS_LOG(Error) << "checkpoint " << location
@@ -348,6 +387,8 @@ Result<RestoreOutcome> Checkpointer::Restore(const RestoreSettings& s) {
 
   RETURN_IF_ERROR(storage::ParseLocation(location).status());
   ASSIGN_OR_RETURN(auto store, storage::StorageFor(location));
+  if (IsStreamedCheckpoint(store.get(), location))
+    return RestoreFromStream(s, jid, location, store, t_start);
   auto reader = store->NewReader(location);
   if (!reader.ok()) {
     if (reader.status().code() == StatusCode::kNotFound)
@@ -407,12 +448,72 @@ Result<RestoreOutcome> Checkpointer::Restore(const RestoreSettings& s) {
   return out;
 }
 
+Result<RestoreOutcome> Checkpointer::RestoreFromStream(
+    const RestoreSettings& s, const std::string& jid, const std::string& location,
+    const std::shared_ptr<storage::Storage>& store, std::chrono::steady_clock::time_point t_start) {
+  // The manifest first: the job's log must be set up before CRIU starts.
+  auto head = ReadStreamedHeader(store.get(), location);
+  if (!head.ok())
+    return head.status().WithContext("cannot restore " + location + " (nothing was started)");
+  const archive::Manifest& manifest = head->first;
+  ASSIGN_OR_RETURN(std::string work_path, NewWorkDir("restore"));
+  WorkDir work(work_path);
+  std::string images = work.path() + "/images";
+  if (::mkdir(images.c_str(), 0700) != 0) return ErrnoStatus("cannot create " + images, errno);
+
+  JobSpec spec = manifest.job;
+  criu::RestoreOptions opts;
+  opts.images_dir = images;
+  UniqueFd log_fd;
+  if (!manifest.job.log_path.empty()) {
+    spec.log_path = jobs_->LogPathFor(jid);
+    std::error_code ec;
+    fs::create_directories(fs::path(spec.log_path).parent_path(), ec);
+    ::chmod(fs::path(spec.log_path).parent_path().c_str(), 0700);
+    log_fd.Reset(::open(spec.log_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
+    if (!log_fd.valid()) return ErrnoStatus("cannot open the job log " + spec.log_path, errno);
+    std::string key = manifest.job.log_path;
+    while (!key.empty() && key[0] == '/') key.erase(0, 1);
+    opts.inherit_fds.push_back({log_fd.get(), key});
+  }
+  Progress no_display;
+  Progress* progress = s.progress ? s.progress : &no_display;
+  auto t_criu = std::chrono::steady_clock::now();
+  STASIS_LOG(Info) << "restoring streamed " << location << " as job " << jid;
+  archive::Manifest restored_header;
+  auto pid = RestoreStreamed(engine_, opts, store, location, progress, &restored_header);
+  if (!pid.ok()) return pid.status().WithContext("restore of " + location + " failed");
+  RestoreOutcome out;
+  out.criu_seconds = SecondsSince(t_criu);
+  ASSIGN_OR_RETURN(out.job, jobs_->AdoptRestored(jid, spec, *pid));
+  if (out.job.type.empty()) out.job.type = manifest.job_type;
+  out.total_seconds = SecondsSince(t_start);
+  STASIS_LOG(Info) << "job " << jid << " restored as pid " << *pid << " in " << out.total_seconds
+                   << " s";
+  return out;
+}
+
 Result<std::vector<CheckpointSummary>> Checkpointer::ListDir(const std::string& dir) {
   RETURN_IF_ERROR(storage::ParseLocation(dir).status());
   ASSIGN_OR_RETURN(auto store, storage::StorageFor(dir));
   ASSIGN_OR_RETURN(auto entries, store->List(dir));
   std::vector<CheckpointSummary> out;
   for (const auto& e : entries) {
+    if (e.is_dir && e.name.rfind("dump-", 0) == 0) {
+      // A streamed checkpoint: a prefix whose manifest.json says so.
+      auto head = ReadStreamedHeader(store.get(), e.location);
+      if (!head.ok()) continue;  // no manifest: not (yet) a checkpoint
+      CheckpointSummary c;
+      c.header = std::move(head->first);
+      c.record.job_id = c.header.job_id;
+      c.record.location = e.location;
+      c.record.created = c.header.created_unix;
+      c.record.size = head->second;
+      c.record.compression = c.header.compression;
+      c.record.kind = "stream";
+      out.push_back(std::move(c));
+      continue;
+    }
     if (e.is_dir || !LooksLikeCheckpointName(e.name)) continue;
     auto reader = store->NewReader(e.location);
     if (!reader.ok()) continue;
@@ -454,6 +555,19 @@ Result<std::vector<CheckpointSummary>> Checkpointer::ListJob(const std::string& 
 Result<CheckpointSummary> Checkpointer::Inspect(const std::string& location) {
   RETURN_IF_ERROR(storage::ParseLocation(location).status());
   ASSIGN_OR_RETURN(auto store, storage::StorageFor(location));
+  if (IsStreamedCheckpoint(store.get(), location)) {
+    auto head = ReadStreamedHeader(store.get(), location);
+    if (!head.ok()) return head.status().WithContext(location);
+    CheckpointSummary c;
+    c.header = std::move(head->first);
+    c.record.job_id = c.header.job_id;
+    c.record.location = location;
+    c.record.created = c.header.created_unix;
+    c.record.size = head->second;
+    c.record.compression = c.header.compression;
+    c.record.kind = "stream";
+    return c;
+  }
   auto info = store->Stat(location);
   if (!info.ok()) {
     if (info.status().code() == StatusCode::kNotFound)
@@ -478,7 +592,11 @@ Status Checkpointer::Delete(const std::string& location) {
   // Only ever delete what is recognisably a stasis checkpoint.
   ASSIGN_OR_RETURN(auto summary, Inspect(location));
   ASSIGN_OR_RETURN(auto store, storage::StorageFor(location));
-  RETURN_IF_ERROR(store->Remove(location));
+  if (summary.record.kind == "stream") {
+    RETURN_IF_ERROR(DeleteStreamed(store.get(), location));
+  } else {
+    RETURN_IF_ERROR(store->Remove(location));
+  }
   Status st = registry_->RemoveCheckpoint(location);
   if (!st.ok()) STASIS_LOG(Warn) << "checkpoint removed but its record stays: " << st.message();
   (void)summary;

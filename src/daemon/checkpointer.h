@@ -7,6 +7,8 @@
 // starts anything; a failed restore leaves no process behind.
 #pragma once
 
+#include <chrono>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -17,6 +19,7 @@
 #include "criu/engine.h"
 #include "daemon/job_manager.h"
 #include "jobs/job_record.h"
+#include "storage/storage.h"
 
 namespace stasis::daemon {
 
@@ -34,6 +37,7 @@ struct DumpSettings {
   bool shell_job = false;
   bool ext_unix_sk = false;
   bool file_locks = false;
+  int stream = -1;               // shards; 0 = one archive; -1 = config checkpoint.stream
   Progress* progress = nullptr;  // phases and bytes, for the CLI's display
 };
 
@@ -83,6 +87,10 @@ class Checkpointer {
  private:
   Result<std::string> LatestLocationFor(const std::string& jid, const std::string& dir);
   Result<std::string> NewWorkDir(const std::string& prefix);
+  Result<RestoreOutcome> RestoreFromStream(const RestoreSettings& s, const std::string& jid,
+                                           const std::string& location,
+                                           const std::shared_ptr<storage::Storage>& store,
+                                           std::chrono::steady_clock::time_point t_start);
 
   const config::Config* config_;
   criu::Engine* engine_;

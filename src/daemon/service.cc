@@ -228,6 +228,7 @@ grpc::Status DaemonService::Dump(grpc::ServerContext*, const v1::DumpRequest* re
   s.shell_job = o.shell_job();
   s.ext_unix_sk = o.ext_unix_sk();
   s.file_locks = o.file_locks();
+  s.stream = o.has_stream() ? o.stream() : -1;
   std::shared_ptr<stasis::Progress> progress = progress_.Begin(req->operation_id());
   s.progress = progress.get();
   auto result = checkpointer_->Dump(target, s);

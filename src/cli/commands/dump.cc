@@ -18,10 +18,17 @@ struct DumpArgs {
   std::string dir, compression, name;
   bool leave_running = false, tcp = false, shell_job = false, ext_unix_sk = false,
        file_locks = false;
+  int stream = -1;  // -1: not given (config decides)
 };
 
 void AddDumpFlags(CLI::App* cmd, DumpArgs& a) {
-  cmd->add_option("--dir,-d", a.dir, "Where to store the checkpoint: /path, file:///path");
+  cmd->add_option("--dir,-d", a.dir,
+                  "Where to store the checkpoint: /path, file:///path or s3://bucket/prefix");
+  // --streams is Cedana's current spelling of the same flag.
+  cmd->add_option("--stream,--streams", a.stream,
+                  "Stream into N parallel compressed shards (1-64; 0: one archive; "
+                  "default: config checkpoint.stream)")
+      ->check(CLI::Range(0, 64));
   cmd->add_option("--compression,-c", a.compression, "none|gzip|lz4|zstd (default: config)")
       ->check(CLI::IsMember({"none", "gzip", "lz4", "zstd"}));
   cmd->add_option("--name", a.name, "File name of the checkpoint (default: generated)");
@@ -55,6 +62,7 @@ int RunDump(CliContext& ctx, const DumpArgs& a, bool is_job) {
   o->set_shell_job(a.shell_job);
   o->set_ext_unix_sk(a.ext_unix_sk);
   o->set_file_locks(a.file_locks);
+  if (a.stream >= 0) o->set_stream(a.stream);
   auto stub = ctx.Daemon();
   if (!stub.ok()) return Fail(stub.status());
   v1::DumpReply reply;

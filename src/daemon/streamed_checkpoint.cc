@@ -1,0 +1,153 @@
+#include "daemon/streamed_checkpoint.h"
+
+#include <chrono>
+#include <thread>
+
+#include "storage/location.h"
+#include "stream/image_capture.h"
+#include "stream/image_server.h"
+#include "stream/sharded_reader.h"
+#include "stream/sharded_writer.h"
+#include "stream/stream_manifest.h"
+
+namespace stasis::daemon {
+
+namespace {
+
+std::string ManifestLocation(const std::string& prefix) {
+  return storage::JoinLocation(prefix, stream::kStreamManifestName);
+}
+
+Result<stream::StreamManifest> ReadManifest(storage::Storage* store, const std::string& prefix) {
+  std::string location = ManifestLocation(prefix);
+  ASSIGN_OR_RETURN(auto reader, store->NewReader(location));
+  if (reader->Size() > (64ull << 20))
+    return Status::Corruption(location + " is too large to be a stasis manifest");
+  std::string text;
+  char buf[65536];
+  for (;;) {
+    ASSIGN_OR_RETURN(size_t n, reader->Read(buf, sizeof buf));
+    if (n == 0) break;
+    text.append(buf, n);
+  }
+  return stream::StreamManifestFromJson(text);
+}
+
+Status WriteManifest(storage::Storage* store, const std::string& prefix,
+                     const stream::StreamManifest& m, uint64_t* size) {
+  std::string json = stream::StreamManifestToJson(m);
+  ASSIGN_OR_RETURN(auto writer, store->NewWriter(ManifestLocation(prefix)));
+  RETURN_IF_ERROR(writer->Append(json.data(), json.size()));
+  RETURN_IF_ERROR(writer->Commit());
+  *size = json.size();
+  return Status::OK();
+}
+
+void RemoveShards(storage::Storage* store, const std::string& prefix,
+                  const stream::StreamManifest& m) {
+  for (const auto& s : m.shards) store->Remove(storage::JoinLocation(prefix, s.name)).ok();
+  store->Remove(prefix).ok();  // the local directory, when empty
+}
+
+}  // namespace
+
+Result<StreamedDumpResult> DumpStreamed(criu::Engine* engine, criu::DumpOptions opts,
+                                        const std::shared_ptr<storage::Storage>& store,
+                                        const StreamedDumpSpec& spec) {
+  stream::ShardedWriterOptions wo;
+  wo.shards = spec.shards;
+  wo.compression = spec.compression;
+  wo.progress = spec.progress;
+  ASSIGN_OR_RETURN(auto writer, stream::ShardedWriter::Open(store, spec.prefix, wo));
+  ASSIGN_OR_RETURN(auto capture, stream::ImageCapture::Listen(opts.images_dir.string()));
+
+  opts.stream = true;
+  auto t0 = std::chrono::steady_clock::now();
+  Status served;
+  std::thread serving([&] { served = capture->Serve(writer.get()); });
+  Status dumped = engine->Dump(opts);
+  if (!dumped.ok()) capture->Cancel();
+  serving.join();
+  StreamedDumpResult out;
+  out.criu_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (!dumped.ok() || !served.ok()) {
+    writer->Abort();
+    store->Remove(spec.prefix).ok();
+    // The streamer's error says why CRIU stopped (a failed upload); CRIU's
+    // own message is only "broken pipe".
+    return served.ok() ? dumped : served;
+  }
+
+  stream::StreamManifest m;
+  m.checkpoint = spec.header;
+  m.checkpoint.kind = "stream";
+  m.checkpoint.compression = stream::ChunkCompressionName(spec.compression);
+  if (spec.progress) spec.progress->SetPhase("committing " + spec.prefix);
+  Status finished = writer->Finish(&m);
+  if (!finished.ok()) {
+    store->Remove(spec.prefix).ok();
+    return finished;
+  }
+  for (const auto& f : m.files) m.checkpoint.total_bytes += f.size;
+  uint64_t manifest_size = 0;
+  Status written = WriteManifest(store.get(), spec.prefix, m, &manifest_size);
+  if (!written.ok()) {
+    RemoveShards(store.get(), spec.prefix, m);
+    return written.WithContext("cannot write the manifest of " + spec.prefix);
+  }
+  for (const auto& s : m.shards) out.stored_bytes += s.size;
+  out.stored_bytes += manifest_size;
+  return out;
+}
+
+bool IsStreamedCheckpoint(storage::Storage* store, const std::string& location) {
+  return store->Stat(ManifestLocation(location)).ok();
+}
+
+Result<std::pair<archive::Manifest, uint64_t>> ReadStreamedHeader(storage::Storage* store,
+                                                                  const std::string& prefix) {
+  ASSIGN_OR_RETURN(stream::StreamManifest m, ReadManifest(store, prefix));
+  uint64_t size = 0;
+  for (const auto& s : m.shards) size += s.size;
+  auto info = store->Stat(ManifestLocation(prefix));
+  if (info.ok()) size += info->size;
+  return std::make_pair(std::move(m.checkpoint), size);
+}
+
+Result<int> RestoreStreamed(criu::Engine* engine, criu::RestoreOptions opts,
+                            const std::shared_ptr<storage::Storage>& store,
+                            const std::string& prefix, Progress* progress,
+                            archive::Manifest* header) {
+  ASSIGN_OR_RETURN(stream::StreamManifest m, ReadManifest(store.get(), prefix));
+  *header = m.checkpoint;
+  uint64_t total = 0;
+  for (const auto& s : m.shards) total += s.size;
+  if (progress) progress->SetPhase("restoring from " + prefix, total);
+  ASSIGN_OR_RETURN(auto source, stream::ShardedReader::Open(store, prefix, std::move(m), progress));
+  ASSIGN_OR_RETURN(auto server, stream::ImageServer::Listen(opts.images_dir.string()));
+  opts.stream = true;
+  // The manifest's flags, as for a plain archive.
+  opts.tcp_established = header->tcp_established;
+  opts.shell_job = header->shell_job;
+  opts.ext_unix_sk = header->ext_unix_sk;
+  opts.file_locks = header->file_locks;
+  Status served;
+  std::thread serving([&] { served = server->Serve(source.get()); });
+  auto pid = engine->Restore(opts);
+  if (!pid.ok()) server->Cancel();
+  serving.join();
+  if (!pid.ok()) {
+    // A damaged chunk shows up in CRIU only as a short image: say which.
+    return served.ok() ? pid.status() : served;
+  }
+  return *pid;
+}
+
+Status DeleteStreamed(storage::Storage* store, const std::string& prefix) {
+  ASSIGN_OR_RETURN(stream::StreamManifest m, ReadManifest(store, prefix));
+  RETURN_IF_ERROR(store->Remove(ManifestLocation(prefix)));
+  RemoveShards(store, prefix, m);
+  return Status::OK();
+}
+
+}  // namespace stasis::daemon
