@@ -38,12 +38,18 @@ int main(int argc, char** argv) {
   signal(SIGTERM, SIG_DFL);
   printf("checksum %016llx\n", (unsigned long long)Checksum(mem, words));
   fflush(stdout);
+  /* SIGUSR1 stays blocked except inside sigsuspend(), so a signal that
+   * arrives while we are not waiting (say, right after a restore) is kept
+   * pending instead of lost between the flag test and the wait. */
+  sigset_t usr1, waiting;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  sigprocmask(SIG_BLOCK, &usr1, &waiting);
+  sigdelset(&waiting, SIGUSR1);
   for (;;) {
-    pause();
-    if (g_again) {
-      g_again = 0;
-      printf("checksum %016llx\n", (unsigned long long)Checksum(mem, words));
-      fflush(stdout);
-    }
+    while (!g_again) sigsuspend(&waiting);
+    g_again = 0;
+    printf("checksum %016llx\n", (unsigned long long)Checksum(mem, words));
+    fflush(stdout);
   }
 }
