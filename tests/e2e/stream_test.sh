@@ -65,6 +65,20 @@ for f in manifest.json shard-0.lz4 shard-1.lz4 shard-2.lz4 shard-3.lz4; do
 done
 [ "$(open_uploads ckpt)" = 0 ] || fail "multipart uploads were left open"
 
+# checkpoint copy takes a streamed checkpoint whole (manifest last), and the
+# copy restores: from S3 to a local directory here.
+mkdir -p "$T/copies"
+stasis checkpoint copy "$path" "$T/copies" >/dev/null || fail "checkpoint copy of $path failed"
+copy="$T/copies/$(basename "$path")"
+[ -f "$copy/manifest.json" ] && [ -f "$copy/shard-3.lz4" ] || fail "the copy is incomplete: $(ls "$copy")"
+out=$(stasis -o json restore process --path "$copy") || fail "restore of the copy failed"
+cjid=$(echo "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+CLOG=$(job_log "$cjid")
+kill -USR1 "$(job_pid "$cjid")"
+wait_for 120 grep -q checksum "$CLOG" || fail "the copy's process printed no checksum"
+[ "$(grep checksum "$CLOG" | tail -n 1)" = "$want" ] || fail "the copy restored different memory"
+stasis job kill "$cjid" >/dev/null
+
 # Uploads that fail: no manifest, no open upload, the process runs on.
 s3_fault '{"op": "UploadPart", "status": 500, "after": 2}'
 pid=$(job_pid mem)

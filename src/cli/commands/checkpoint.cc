@@ -9,6 +9,7 @@
 #include "plugins/loader/plugin_catalog.h"
 #include "storage/copy.h"
 #include "storage/location.h"
+#include "stream/copy_streamed.h"
 
 namespace stasis::cli {
 
@@ -73,8 +74,12 @@ int CopyCheckpoint(CliContext& ctx, const std::string& from, const std::string& 
   std::string target = storage::JoinLocation(AbsoluteLocation(to_dir), name);
   Progress progress;
   Result<uint64_t> copied = Status::Internal("copy did not run");
-  RunWithLocalProgress(ctx, progress,
-                       [&] { copied = storage::CopyObject(source, target, &progress); });
+  // A streamed checkpoint is a prefix of shards: all of them, manifest last.
+  bool streamed = stream::IsStreamedLocation(source);
+  RunWithLocalProgress(ctx, progress, [&] {
+    copied = streamed ? stream::CopyStreamedCheckpoint(source, target, &progress)
+                      : storage::CopyObject(source, target, &progress);
+  });
   if (!copied.ok()) return Fail(copied.status());
   if (ctx.json()) {
     PrintJson({{"from", source}, {"to", target}, {"size", *copied}});
