@@ -418,20 +418,7 @@ Result<RestoreOutcome> Checkpointer::Restore(const RestoreSettings& s) {
   opts.ext_unix_sk = manifest.ext_unix_sk;
   opts.file_locks = manifest.file_locks;
   UniqueFd log_fd;
-  if (!manifest.job.log_path.empty()) {
-    // The job's stdout/stderr pointed at its log. CRIU would reopen that
-    // path and insist on its old size; instead hand it this job's log,
-    // matched by the original path (CRIU's key: the path without '/').
-    spec.log_path = jobs_->LogPathFor(jid);
-    std::error_code ec;
-    fs::create_directories(fs::path(spec.log_path).parent_path(), ec);
-    ::chmod(fs::path(spec.log_path).parent_path().c_str(), 0700);
-    log_fd.Reset(::open(spec.log_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
-    if (!log_fd.valid()) return ErrnoStatus("cannot open the job log " + spec.log_path, errno);
-    std::string key = manifest.job.log_path;
-    while (!key.empty() && key[0] == '/') key.erase(0, 1);
-    opts.inherit_fds.push_back({log_fd.get(), key});
-  }
+  RETURN_IF_ERROR(HandOverJobLog(jid, manifest, &spec, &opts, &log_fd));
 
   progress.SetPhase("restoring with CRIU");
   auto t_criu = std::chrono::steady_clock::now();
@@ -446,6 +433,24 @@ Result<RestoreOutcome> Checkpointer::Restore(const RestoreSettings& s) {
   STASIS_LOG(Info) << "job " << jid << " restored as pid " << *pid << " in " << out.total_seconds
                    << " s";
   return out;
+}
+
+Status Checkpointer::HandOverJobLog(const std::string& jid, const archive::Manifest& manifest,
+                                    JobSpec* spec, criu::RestoreOptions* opts, UniqueFd* log_fd) {
+  if (manifest.job.log_path.empty()) return Status::OK();
+  // The job's stdout/stderr pointed at its log. CRIU would reopen that
+  // path and insist on its old size; instead hand it this job's log,
+  // matched by the original path (CRIU's key: the path without '/').
+  spec->log_path = jobs_->LogPathFor(jid);
+  std::error_code ec;
+  fs::create_directories(fs::path(spec->log_path).parent_path(), ec);
+  ::chmod(fs::path(spec->log_path).parent_path().c_str(), 0700);
+  log_fd->Reset(::open(spec->log_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
+  if (!log_fd->valid()) return ErrnoStatus("cannot open the job log " + spec->log_path, errno);
+  std::string key = manifest.job.log_path;
+  while (!key.empty() && key[0] == '/') key.erase(0, 1);
+  opts->inherit_fds.push_back({log_fd->get(), key});
+  return Status::OK();
 }
 
 Result<RestoreOutcome> Checkpointer::RestoreFromStream(
@@ -465,17 +470,7 @@ Result<RestoreOutcome> Checkpointer::RestoreFromStream(
   criu::RestoreOptions opts;
   opts.images_dir = images;
   UniqueFd log_fd;
-  if (!manifest.job.log_path.empty()) {
-    spec.log_path = jobs_->LogPathFor(jid);
-    std::error_code ec;
-    fs::create_directories(fs::path(spec.log_path).parent_path(), ec);
-    ::chmod(fs::path(spec.log_path).parent_path().c_str(), 0700);
-    log_fd.Reset(::open(spec.log_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
-    if (!log_fd.valid()) return ErrnoStatus("cannot open the job log " + spec.log_path, errno);
-    std::string key = manifest.job.log_path;
-    while (!key.empty() && key[0] == '/') key.erase(0, 1);
-    opts.inherit_fds.push_back({log_fd.get(), key});
-  }
+  RETURN_IF_ERROR(HandOverJobLog(jid, manifest, &spec, &opts, &log_fd));
   Progress no_display;
   Progress* progress = s.progress ? s.progress : &no_display;
   auto t_criu = std::chrono::steady_clock::now();

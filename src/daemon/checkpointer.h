@@ -15,6 +15,7 @@
 #include "archive/manifest.h"
 #include "common/progress.h"
 #include "common/result.h"
+#include "common/unique_fd.h"
 #include "config/config.h"
 #include "criu/engine.h"
 #include "daemon/job_manager.h"
@@ -87,6 +88,9 @@ class Checkpointer {
  private:
   Result<std::string> LatestLocationFor(const std::string& jid, const std::string& dir);
   Result<std::string> NewWorkDir(const std::string& prefix);
+  // Gives the restored tree this job's log in place of the dumped one.
+  Status HandOverJobLog(const std::string& jid, const archive::Manifest& manifest, JobSpec* spec,
+                        criu::RestoreOptions* opts, UniqueFd* log_fd);
   Result<RestoreOutcome> RestoreFromStream(const RestoreSettings& s, const std::string& jid,
                                            const std::string& location,
                                            const std::shared_ptr<storage::Storage>& store,
