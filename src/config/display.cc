@@ -43,7 +43,8 @@ std::string AwsConfigJson(const Config& config) {
                       {"path_style", a.path_style},
                       {"part_size", static_cast<int64_t>(a.part_size_mib) << 20},
                       {"concurrency", a.concurrency},
-                      {"payload_signing", a.payload_signing}};
+                      {"payload_signing", a.payload_signing},
+                      {"state_dir", config.state_dir}};
   return j.dump();
 }
 

@@ -1,6 +1,8 @@
 #include "stream/image_server.h"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -17,6 +19,13 @@ namespace stasis::stream {
 namespace {
 
 Status FeedPipe(UniqueFd pipe, storage::Reader* reader, const std::string& name) {
+  // CRIU may close an image before reading all of it. A write then fails
+  // with EPIPE, and the SIGPIPE that comes with it must not kill the daemon:
+  // it is blocked in this thread, and its pending copy dies with the thread.
+  sigset_t pipe_signal;
+  sigemptyset(&pipe_signal);
+  sigaddset(&pipe_signal, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
   for (int size = 4 << 20; size >= (64 << 10); size /= 2) {
     if (::fcntl(pipe.get(), F_SETPIPE_SZ, size) >= 0) break;
   }
@@ -28,8 +37,10 @@ Status FeedPipe(UniqueFd pipe, storage::Reader* reader, const std::string& name)
     while (n > 0) {
       ssize_t w = ::write(pipe.get(), p, n);
       if (w < 0 && errno == EINTR) continue;
+      // CRIU did not want the rest; if it needed it, CRIU itself fails.
+      if (w < 0 && errno == EPIPE) return Status::OK();
       if (w < 0)
-        return Status::IOError("CRIU stopped reading image " + name + ": " + std::strerror(errno));
+        return Status::IOError("cannot hand image " + name + " to CRIU: " + std::strerror(errno));
       p += w;
       n -= static_cast<size_t>(w);
     }

@@ -245,6 +245,23 @@ function verifyPayload(req, body) {
 // --- Multipart uploads -----------------------------------------------------
 
 const uploads = new Map(); // uploadId -> { bucket, key, initiated }
+let uploadsFile = null; // where the table survives a restart of the server
+
+// Like S3, open uploads outlive the server process: the table is saved on
+// every change and read back at start, so a test can stop the server in the
+// middle of an upload and still see what was left open.
+function saveUploads() {
+  if (!uploadsFile) return;
+  fs.writeFileSync(uploadsFile + '.tmp', JSON.stringify([...uploads.entries()]));
+  fs.renameSync(uploadsFile + '.tmp', uploadsFile);
+}
+function loadUploads() {
+  try {
+    for (const [id, u] of JSON.parse(fs.readFileSync(uploadsFile, 'utf8'))) uploads.set(id, u);
+  } catch (e) {
+    if (e.code !== 'ENOENT') throw e;
+  }
+}
 let store = null; // s3rver's FilesystemStore, where it stages parts
 
 // An aborted upload's parts go, as they would on S3 (they no longer bill).
@@ -405,6 +422,7 @@ async function handle(req, res, backend, opts) {
     }
     if (req.method === 'DELETE') {
       uploads.delete(uploadId);
+      saveUploads();
       discardParts(bucket, uploadId);
       res.writeHead(204, { 'x-amz-request-id': requestId });
       return res.end();
@@ -418,9 +436,15 @@ async function handle(req, res, backend, opts) {
     const text = r.body.toString('utf8');
     if (r.status === 200 && isInitiate) {
       const id = /<UploadId>([^<]+)<\/UploadId>/.exec(text);
-      if (id) uploads.set(id[1], { bucket, key, initiated: new Date().toISOString() });
+      if (id) {
+        uploads.set(id[1], { bucket, key, initiated: new Date().toISOString() });
+        saveUploads();
+      }
     }
-    if (r.status === 200 && isComplete && !text.includes('<Error>')) uploads.delete(uploadId);
+    if (r.status === 200 && isComplete && !text.includes('<Error>')) {
+      uploads.delete(uploadId);
+      saveUploads();
+    }
     res.writeHead(r.status, r.headers);
     return res.end(r.body);
   }
@@ -439,6 +463,8 @@ async function main() {
   });
   const backend = await s3rver.run();
   store = s3rver.store;
+  uploadsFile = path.join(opts.directory, '.stasis-open-uploads.json');
+  loadUploads();
   const front = http.createServer((req, res) => {
     handle(req, res, backend, opts).catch((err) => {
       if (!res.headersSent) sendError(res, new S3Error(500, 'InternalError', String(err.message)), req.url, 'front');

@@ -31,6 +31,7 @@ Result<S3Options> S3OptionsFromJson(const std::string& text) {
   RETURN_IF_ERROR(str("session_token", &o.session_token));
   RETURN_IF_ERROR(str("profile", &o.profile));
   RETURN_IF_ERROR(str("payload_signing", &o.payload_signing));
+  RETURN_IF_ERROR(str("state_dir", &o.state_dir));
   if (o.payload_signing.empty()) o.payload_signing = "auto";
   if (o.payload_signing != "auto" && o.payload_signing != "always" && o.payload_signing != "never")
     return Status::InvalidArgument("aws.payload_signing must be auto, always or never, not \"" +

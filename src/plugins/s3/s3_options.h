@@ -23,6 +23,9 @@ struct S3Options {
   // Every upload carries a checksum S3 verifies either way: SHA-256 when
   // the body is signed (one hash serves both), CRC32 otherwise.
   std::string payload_signing = "auto";
+  // The daemon's state directory: where uploads still to be aborted are
+  // remembered across restarts ("" = in memory only).
+  std::string state_dir;
   // Transfers (DESIGN.md: fixed memory budget).
   uint64_t part_size = 16ull << 20;  // multipart part size, >= 5 MiB
   int concurrency = 8;               // parallel parts / ranged GETs per transfer

@@ -22,7 +22,16 @@ std::string LastComponent(const std::string& key) {
 
 Result<std::unique_ptr<S3Storage>> S3Storage::Open(const S3Options& options, const Env& env) {
   ASSIGN_OR_RETURN(ResolvedAccess access, ResolveAccess(options, env));
-  return std::unique_ptr<S3Storage>(new S3Storage(options, std::move(access)));
+  std::unique_ptr<S3Storage> storage(new S3Storage(options, std::move(access)));
+  std::string state_file =
+      options.state_dir.empty() ? "" : options.state_dir + "/s3-pending-aborts.json";
+  storage->janitor_ = std::make_unique<AbortJanitor>(
+      state_file,
+      [raw = storage.get()](const std::string& bucket) -> Result<std::shared_ptr<S3Client>> {
+        ASSIGN_OR_RETURN(auto target, raw->ClientFor("s3://" + bucket));
+        return target.first;
+      });
+  return storage;
 }
 
 Result<std::pair<std::shared_ptr<S3Client>, std::string>> S3Storage::ClientFor(
@@ -47,8 +56,8 @@ Result<std::unique_ptr<storage::Writer>> S3Storage::NewWriter(const std::string&
     return Status::InvalidArgument(location + " names a bucket, not an object");
   if (target.first->HeadObject(target.second).ok())
     return Status::AlreadyExists(location + " already exists");
-  return std::unique_ptr<storage::Writer>(
-      new S3Writer(target.first, target.second, options_.part_size, options_.concurrency));
+  return std::unique_ptr<storage::Writer>(new S3Writer(
+      target.first, target.second, options_.part_size, options_.concurrency, janitor_.get()));
 }
 
 Result<std::unique_ptr<storage::Reader>> S3Storage::NewReader(const std::string& location) {

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <string>
 
+#include "plugins/s3/abort_janitor.h"
 #include "plugins/s3/credentials.h"
 #include "plugins/s3/s3_client.h"
 #include "plugins/s3/s3_options.h"
@@ -50,6 +51,7 @@ class S3Storage final : public storage::Storage {
   const ResolvedAccess access_;
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<S3Client>> clients_;  // guarded by mu_
+  std::unique_ptr<AbortJanitor> janitor_;                     // last: stops before the clients go
 };
 
 }  // namespace stasis::s3

@@ -5,11 +5,12 @@
 namespace stasis::s3 {
 
 S3Writer::S3Writer(std::shared_ptr<S3Client> client, std::string key, size_t part_size,
-                   int concurrency)
+                   int concurrency, AbortJanitor* janitor)
     : client_(std::move(client)),
       key_(std::move(key)),
       part_size_(part_size),
-      concurrency_(std::max(1, concurrency)) {
+      concurrency_(std::max(1, concurrency)),
+      janitor_(janitor) {
   buffer_.reserve(part_size_);
 }
 
@@ -134,9 +135,12 @@ void S3Writer::Abort() noexcept {
     queue_.clear();
   }
   StopWorkers();
-  // Best effort: a server that is gone cannot be told, and the caller's
-  // error already says why the upload failed.
-  if (!upload_id_.empty()) client_->AbortMultipartUpload(key_, upload_id_).ok();
+  // A server that is gone cannot be told now: the janitor tells it later.
+  // The caller's error already says why the upload failed.
+  if (!upload_id_.empty()) {
+    Status st = client_->AbortMultipartUpload(key_, upload_id_);
+    if (!st.ok() && janitor_ != nullptr) janitor_->Add({client_->bucket(), key_, upload_id_});
+  }
 }
 
 }  // namespace stasis::s3

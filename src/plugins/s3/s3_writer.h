@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "plugins/s3/abort_janitor.h"
 #include "plugins/s3/s3_client.h"
 #include "storage/storage.h"
 
@@ -21,7 +22,9 @@ namespace stasis::s3 {
 
 class S3Writer final : public storage::Writer {
  public:
-  S3Writer(std::shared_ptr<S3Client> client, std::string key, size_t part_size, int concurrency);
+  // `janitor`, when given, takes over an upload whose abort failed.
+  S3Writer(std::shared_ptr<S3Client> client, std::string key, size_t part_size, int concurrency,
+           AbortJanitor* janitor = nullptr);
   ~S3Writer() override;
 
   Status Append(const void* data, size_t size) override;
@@ -44,6 +47,7 @@ class S3Writer final : public storage::Writer {
   const std::string key_;
   const size_t part_size_;
   const int concurrency_;
+  AbortJanitor* const janitor_;
 
   std::string buffer_;
   uint64_t bytes_ = 0;
