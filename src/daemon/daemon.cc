@@ -23,6 +23,7 @@
 #include "daemon/service.h"
 #include "jobs/registry.h"
 #include "plugins/loader/plugin_catalog.h"
+#include "storage/storage_registry.h"
 
 namespace stasis::daemon {
 
@@ -84,6 +85,12 @@ int Serve(const config::Config& config, int report_fd) {
 
   // s3:// and other plugin schemes load on first use from plugins.dir.
   plugins::EnablePluginLoading(config.plugins_dir, config::AwsConfigJson(config));
+  // Uploads an earlier run could not abort: opening the S3 storage starts
+  // its janitor, which finishes them (no bucket is contacted to open it).
+  if (std::filesystem::exists(config.state_dir + "/s3-pending-aborts.json")) {
+    auto s3 = storage::StorageFor("s3://stasis-pending-aborts");
+    if (!s3.ok()) STASIS_LOG(Warn) << "cannot resume pending S3 aborts: " << s3.status().message();
+  }
 
   auto registry = jobs::Registry::Open(config.db_path);
   if (!registry.ok()) return fail(registry.status().message());
