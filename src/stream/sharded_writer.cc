@@ -94,10 +94,15 @@ Status ShardedWriter::Submit(Chunk chunk) {
   // worker is compressing.
   cv_.wait(lock, [&] { return !error_.ok() || queued_ < 2 * shards_.size(); });
   if (!error_.ok()) return error_;
-  auto shortest = std::min_element(
-      shards_.begin(), shards_.end(),
-      [](const auto& a, const auto& b) { return a->queue.size() < b->queue.size(); });
-  (*shortest)->queue.push_back(std::move(chunk));
+  // The shortest queue; among equals, the next in turn, so idle shards
+  // share the work instead of the first one taking it all.
+  size_t pick = next_shard_;
+  for (size_t i = 1; i < shards_.size(); ++i) {
+    size_t s = (next_shard_ + i) % shards_.size();
+    if (shards_[s]->queue.size() < shards_[pick]->queue.size()) pick = s;
+  }
+  next_shard_ = (pick + 1) % shards_.size();
+  shards_[pick]->queue.push_back(std::move(chunk));
   ++queued_;
   cv_.notify_all();
   return Status::OK();

@@ -71,6 +71,7 @@ class ShardedWriter final : public ImageSink {
   std::vector<StreamFile> files_;          // guarded by mu_
   std::vector<std::vector<size_t>> seqs_;  // guarded by mu_: chunk seq per files_ chunk
   size_t queued_ = 0;                      // guarded by mu_
+  size_t next_shard_ = 0;                  // guarded by mu_: where the search for a shard starts
   bool stopping_ = false;                  // guarded by mu_
   Status error_;                           // guarded by mu_
   bool done_ = false;

@@ -1,4 +1,5 @@
-/* memhog MIB: fills MIB MiB with pseudo-random bytes and prints a checksum
+/* memhog MIB [random|text]: fills MIB MiB with pseudo-random bytes (or, with
+ * "text", log-like lines that compress several times) and prints a checksum
  * of that memory; on SIGUSR1 it computes the checksum again from memory and
  * prints it. Equal lines before a dump and after a restore mean CRIU carried
  * every page across. */
@@ -30,9 +31,26 @@ int main(int argc, char** argv) {
     return 1;
   }
   uint64_t x = 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid() ^ (uint64_t)time(NULL);
-  for (size_t i = 0; i < words; ++i) {  /* xorshift64*: incompressible data */
-    x ^= x >> 12; x ^= x << 25; x ^= x >> 27;
-    mem[i] = x * 2685821657736338717ull;
+  int text = argc > 2 && strcmp(argv[2], "text") == 0;
+  if (!text) {
+    for (size_t i = 0; i < words; ++i) {  /* xorshift64*: incompressible data */
+      x ^= x >> 12; x ^= x << 25; x ^= x >> 27;
+      mem[i] = x * 2685821657736338717ull;
+    }
+  } else {  /* what a training job's buffers might hold: repetitive text */
+    char* p = (char*)mem;
+    size_t n = words * sizeof(uint64_t), off = 0;
+    unsigned long step = 0;
+    while (off < n) {
+      char line[96];
+      x ^= x >> 12; x ^= x << 25; x ^= x >> 27;
+      int k = snprintf(line, sizeof line, "step %lu loss=0.%06llu lr=0.0003 tokens=%llu ok\n",
+                       step++, (unsigned long long)(x % 1000000),
+                       (unsigned long long)(x >> 48));
+      size_t take = (size_t)k < n - off ? (size_t)k : n - off;
+      memcpy(p + off, line, take);
+      off += take;
+    }
   }
   signal(SIGUSR1, OnUsr1);
   signal(SIGTERM, SIG_DFL);
