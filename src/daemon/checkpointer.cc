@@ -425,12 +425,19 @@ Result<RestoreOutcome> Checkpointer::Restore(const RestoreSettings& s) {
   STASIS_LOG(Info) << "restoring " << location << " as job " << jid;
   auto pid = engine_->Restore(opts);
   if (!pid.ok()) return pid.status().WithContext("restore of " + location + " failed");
+  return AdoptRestored(jid, spec, manifest, *pid, t_criu, t_start);
+}
+
+Result<RestoreOutcome> Checkpointer::AdoptRestored(const std::string& jid, const JobSpec& spec,
+                                                   const archive::Manifest& manifest, int pid,
+                                                   std::chrono::steady_clock::time_point t_criu,
+                                                   std::chrono::steady_clock::time_point t_start) {
   RestoreOutcome out;
   out.criu_seconds = SecondsSince(t_criu);
-  ASSIGN_OR_RETURN(out.job, jobs_->AdoptRestored(jid, spec, *pid));
+  ASSIGN_OR_RETURN(out.job, jobs_->AdoptRestored(jid, spec, pid));
   if (out.job.type.empty()) out.job.type = manifest.job_type;
   out.total_seconds = SecondsSince(t_start);
-  STASIS_LOG(Info) << "job " << jid << " restored as pid " << *pid << " in " << out.total_seconds
+  STASIS_LOG(Info) << "job " << jid << " restored as pid " << pid << " in " << out.total_seconds
                    << " s";
   return out;
 }
@@ -457,10 +464,10 @@ Result<RestoreOutcome> Checkpointer::RestoreFromStream(
     const RestoreSettings& s, const std::string& jid, const std::string& location,
     const std::shared_ptr<storage::Storage>& store, std::chrono::steady_clock::time_point t_start) {
   // The manifest first: the job's log must be set up before CRIU starts.
-  auto head = ReadStreamedHeader(store.get(), location);
-  if (!head.ok())
-    return head.status().WithContext("cannot restore " + location + " (nothing was started)");
-  const archive::Manifest& manifest = head->first;
+  auto streamed = stream::ReadStreamManifest(store.get(), location);
+  if (!streamed.ok())
+    return streamed.status().WithContext("cannot restore " + location + " (nothing was started)");
+  const archive::Manifest manifest = streamed->checkpoint;
   ASSIGN_OR_RETURN(std::string work_path, NewWorkDir("restore"));
   WorkDir work(work_path);
   std::string images = work.path() + "/images";
@@ -475,17 +482,9 @@ Result<RestoreOutcome> Checkpointer::RestoreFromStream(
   Progress* progress = s.progress ? s.progress : &no_display;
   auto t_criu = std::chrono::steady_clock::now();
   STASIS_LOG(Info) << "restoring streamed " << location << " as job " << jid;
-  archive::Manifest restored_header;
-  auto pid = RestoreStreamed(engine_, opts, store, location, progress, &restored_header);
+  auto pid = RestoreStreamed(engine_, opts, store, location, std::move(*streamed), progress);
   if (!pid.ok()) return pid.status().WithContext("restore of " + location + " failed");
-  RestoreOutcome out;
-  out.criu_seconds = SecondsSince(t_criu);
-  ASSIGN_OR_RETURN(out.job, jobs_->AdoptRestored(jid, spec, *pid));
-  if (out.job.type.empty()) out.job.type = manifest.job_type;
-  out.total_seconds = SecondsSince(t_start);
-  STASIS_LOG(Info) << "job " << jid << " restored as pid " << *pid << " in " << out.total_seconds
-                   << " s";
-  return out;
+  return AdoptRestored(jid, spec, manifest, *pid, t_criu, t_start);
 }
 
 Result<std::vector<CheckpointSummary>> Checkpointer::ListDir(const std::string& dir) {

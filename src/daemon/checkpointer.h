@@ -88,6 +88,11 @@ class Checkpointer {
  private:
   Result<std::string> LatestLocationFor(const std::string& jid, const std::string& dir);
   Result<std::string> NewWorkDir(const std::string& prefix);
+  // Registers a restored tree as job `jid` and times the restore.
+  Result<RestoreOutcome> AdoptRestored(const std::string& jid, const JobSpec& spec,
+                                       const archive::Manifest& manifest, int pid,
+                                       std::chrono::steady_clock::time_point t_criu,
+                                       std::chrono::steady_clock::time_point t_start);
   // Gives the restored tree this job's log in place of the dumped one.
   Status HandOverJobLog(const std::string& jid, const archive::Manifest& manifest, JobSpec* spec,
                         criu::RestoreOptions* opts, UniqueFd* log_fd);

@@ -18,21 +18,6 @@ std::string ManifestLocation(const std::string& prefix) {
   return storage::JoinLocation(prefix, stream::kStreamManifestName);
 }
 
-Result<stream::StreamManifest> ReadManifest(storage::Storage* store, const std::string& prefix) {
-  std::string location = ManifestLocation(prefix);
-  ASSIGN_OR_RETURN(auto reader, store->NewReader(location));
-  if (reader->Size() > (64ull << 20))
-    return Status::Corruption(location + " is too large to be a stasis manifest");
-  std::string text;
-  char buf[65536];
-  for (;;) {
-    ASSIGN_OR_RETURN(size_t n, reader->Read(buf, sizeof buf));
-    if (n == 0) break;
-    text.append(buf, n);
-  }
-  return stream::StreamManifestFromJson(text);
-}
-
 Status WriteManifest(storage::Storage* store, const std::string& prefix,
                      const stream::StreamManifest& m, uint64_t* size) {
   std::string json = stream::StreamManifestToJson(m);
@@ -106,7 +91,7 @@ bool IsStreamedCheckpoint(storage::Storage* store, const std::string& location) 
 
 Result<std::pair<archive::Manifest, uint64_t>> ReadStreamedHeader(storage::Storage* store,
                                                                   const std::string& prefix) {
-  ASSIGN_OR_RETURN(stream::StreamManifest m, ReadManifest(store, prefix));
+  ASSIGN_OR_RETURN(stream::StreamManifest m, stream::ReadStreamManifest(store, prefix));
   uint64_t size = 0;
   for (const auto& s : m.shards) size += s.size;
   auto info = store->Stat(ManifestLocation(prefix));
@@ -116,10 +101,9 @@ Result<std::pair<archive::Manifest, uint64_t>> ReadStreamedHeader(storage::Stora
 
 Result<int> RestoreStreamed(criu::Engine* engine, criu::RestoreOptions opts,
                             const std::shared_ptr<storage::Storage>& store,
-                            const std::string& prefix, Progress* progress,
-                            archive::Manifest* header) {
-  ASSIGN_OR_RETURN(stream::StreamManifest m, ReadManifest(store.get(), prefix));
-  *header = m.checkpoint;
+                            const std::string& prefix, stream::StreamManifest m,
+                            Progress* progress) {
+  const archive::Manifest header = m.checkpoint;
   uint64_t total = 0;
   for (const auto& s : m.shards) total += s.size;
   if (progress) progress->SetPhase("restoring from " + prefix, total);
@@ -127,10 +111,10 @@ Result<int> RestoreStreamed(criu::Engine* engine, criu::RestoreOptions opts,
   ASSIGN_OR_RETURN(auto server, stream::ImageServer::Listen(opts.images_dir.string()));
   opts.stream = true;
   // The manifest's flags, as for a plain archive.
-  opts.tcp_established = header->tcp_established;
-  opts.shell_job = header->shell_job;
-  opts.ext_unix_sk = header->ext_unix_sk;
-  opts.file_locks = header->file_locks;
+  opts.tcp_established = header.tcp_established;
+  opts.shell_job = header.shell_job;
+  opts.ext_unix_sk = header.ext_unix_sk;
+  opts.file_locks = header.file_locks;
   Status served;
   std::thread serving([&] { served = server->Serve(source.get()); });
   auto pid = engine->Restore(opts);
@@ -144,7 +128,7 @@ Result<int> RestoreStreamed(criu::Engine* engine, criu::RestoreOptions opts,
 }
 
 Status DeleteStreamed(storage::Storage* store, const std::string& prefix) {
-  ASSIGN_OR_RETURN(stream::StreamManifest m, ReadManifest(store, prefix));
+  ASSIGN_OR_RETURN(stream::StreamManifest m, stream::ReadStreamManifest(store, prefix));
   RETURN_IF_ERROR(store->Remove(ManifestLocation(prefix)));
   RemoveShards(store, prefix, m);
   return Status::OK();

@@ -12,6 +12,7 @@
 #include "criu/engine.h"
 #include "storage/storage.h"
 #include "stream/chunk_codec.h"
+#include "stream/stream_manifest.h"
 
 namespace stasis::daemon {
 
@@ -46,12 +47,13 @@ Result<std::pair<archive::Manifest, uint64_t>> ReadStreamedHeader(storage::Stora
                                                                   const std::string& prefix);
 
 // Restores with `criu restore --stream`, serving the images from the
-// shards. Every shard's presence and size is checked before CRIU starts;
-// each chunk's checksum before CRIU reads it. Fills `header`.
+// shards `manifest` (read by the caller, stream::ReadStreamManifest) lists.
+// Every shard's presence and size is checked before CRIU starts; each
+// chunk's checksum before CRIU reads it.
 Result<int> RestoreStreamed(criu::Engine* engine, criu::RestoreOptions opts,
                             const std::shared_ptr<storage::Storage>& store,
-                            const std::string& prefix, Progress* progress,
-                            archive::Manifest* header);
+                            const std::string& prefix, stream::StreamManifest manifest,
+                            Progress* progress);
 
 // Removes a streamed checkpoint: manifest first (so it stops being a
 // checkpoint at once), then the shards, then the prefix itself if local.

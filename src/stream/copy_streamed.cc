@@ -17,15 +17,7 @@ Result<uint64_t> CopyStreamedCheckpoint(const std::string& from, const std::stri
                                         Progress* progress) {
   ASSIGN_OR_RETURN(auto source, storage::StorageFor(from));
   std::string manifest_location = storage::JoinLocation(from, kStreamManifestName);
-  ASSIGN_OR_RETURN(auto reader, source->NewReader(manifest_location));
-  std::string text;
-  char buf[65536];
-  for (;;) {
-    ASSIGN_OR_RETURN(size_t n, reader->Read(buf, sizeof buf));
-    if (n == 0) break;
-    text.append(buf, n);
-  }
-  ASSIGN_OR_RETURN(StreamManifest m, StreamManifestFromJson(text));
+  ASSIGN_OR_RETURN(StreamManifest m, ReadStreamManifest(source.get(), from));
   RETURN_IF_ERROR(EnsurePrefix(to));
   uint64_t total = 0;
   for (const auto& s : m.shards) {

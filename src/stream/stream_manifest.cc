@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "storage/location.h"
+
 namespace stasis::stream {
 
 using nlohmann::json;
@@ -80,6 +82,21 @@ Result<StreamManifest> StreamManifestFromJson(std::string_view text) {
     return bad("has a field of the wrong type or is missing one");
   }
   return m;
+}
+
+Result<StreamManifest> ReadStreamManifest(storage::Storage* store, const std::string& prefix) {
+  std::string location = storage::JoinLocation(prefix, kStreamManifestName);
+  ASSIGN_OR_RETURN(auto reader, store->NewReader(location));
+  if (reader->Size() > (64ull << 20))
+    return Status::Corruption(location + " is too large to be a stasis manifest");
+  std::string text;
+  char buf[65536];
+  for (;;) {
+    ASSIGN_OR_RETURN(size_t n, reader->Read(buf, sizeof buf));
+    if (n == 0) break;
+    text.append(buf, n);
+  }
+  return StreamManifestFromJson(text);
 }
 
 }  // namespace stasis::stream

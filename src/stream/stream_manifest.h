@@ -11,6 +11,7 @@
 
 #include "archive/manifest.h"
 #include "common/result.h"
+#include "storage/storage.h"
 #include "stream/chunk_codec.h"
 
 namespace stasis::stream {
@@ -50,5 +51,8 @@ std::string StreamManifestToJson(const StreamManifest& m);
 // chunks pointing outside their shard, sizes that do not add up, a newer
 // format version.
 Result<StreamManifest> StreamManifestFromJson(std::string_view json);
+
+// Reads and parses `prefix`/manifest.json from `store`.
+Result<StreamManifest> ReadStreamManifest(storage::Storage* store, const std::string& prefix);
 
 }  // namespace stasis::stream

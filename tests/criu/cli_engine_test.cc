@@ -11,37 +11,15 @@
 #include <fstream>
 #include <thread>
 
+#include "../common/session_process.h"
 #include "criu/engine.h"
 
 namespace stasis::criu {
 namespace {
 
 namespace fs = std::filesystem;
-
-long ReadCount(const std::string& path) {
-  std::ifstream in(path);
-  long v = -1;
-  in >> v;
-  return v;
-}
-
-char State(int pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string s;
-  std::getline(in, s);
-  size_t close = s.rfind(')');
-  return close == std::string::npos ? '?' : s[close + 2];
-}
-
-template <class F>
-bool WaitFor(F cond, int ms = 10000) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
-  while (!cond()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return true;
-}
+using testing::ReadCount;
+using testing::WaitFor;
 
 class CliEngineTest : public ::testing::Test {
  protected:
@@ -71,22 +49,7 @@ TEST_F(CliEngineTest, VersionAndCheck) {
 
 TEST_F(CliEngineTest, DumpLeavesStoppedAndRestoreContinues) {
   std::string counter = dir_ + "/count";
-  pid_t child = ::fork();
-  if (child == 0) {
-    ::setsid();
-    // stdio to /dev/null: CRIU restores open files only at their dumped size,
-    // and the runner's log would have grown meanwhile.
-    int null_fd = ::open("/dev/null", O_RDWR);
-    ::dup2(null_fd, 0);
-    ::dup2(null_fd, 1);
-    ::dup2(null_fd, 2);
-    // Nor any descriptor the test runner leaked to us (ctest's own log).
-    for (int fd = 3; fd < 1024; ++fd) ::close(fd);
-    ::execlp("sh", "sh", "-c",
-             ("i=0; while :; do i=$((i+1)); echo $i > " + counter + "; sleep 0.05; done").c_str(),
-             nullptr);
-    ::_exit(127);
-  }
+  int child = testing::SpawnCounter(counter);
   kill_.push_back(child);
   ASSERT_TRUE(WaitFor([&] { return ReadCount(counter) >= 5; }));
 
@@ -97,7 +60,7 @@ TEST_F(CliEngineTest, DumpLeavesStoppedAndRestoreContinues) {
   d.images_dir = images;
   Status st = engine_->Dump(d);
   ASSERT_TRUE(st.ok()) << st.ToString();
-  EXPECT_EQ(State(child), 'T') << "dump must leave the tree stopped";
+  EXPECT_EQ(testing::ProcState(child), 'T') << "dump must leave the tree stopped";
   long at_dump = ReadCount(counter);
   // The whole session: the loop's `sleep` children too, or their pids
   // would still be taken when CRIU restores them.

@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "../common/session_process.h"
 #include "criu/engine.h"
 #include "storage/local/local_storage.h"
 #include "stream/image_capture.h"
@@ -26,6 +27,8 @@ namespace stasis::stream {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::ProcState;
+using testing::WaitFor;
 
 std::vector<std::string> Checksums(const std::string& log) {
   std::ifstream in(log);
@@ -33,24 +36,6 @@ std::vector<std::string> Checksums(const std::string& log) {
   for (std::string line; std::getline(in, line);)
     if (line.find("checksum") != std::string::npos) out.push_back(line);
   return out;
-}
-
-char ProcState(int pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string s;
-  std::getline(in, s);
-  size_t close = s.rfind(')');
-  return close == std::string::npos ? '?' : s[close + 2];
-}
-
-template <class F>
-bool WaitFor(F cond, int ms = 20000) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
-  while (!cond()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return true;
 }
 
 struct Case {
@@ -75,18 +60,7 @@ class ShardedCheckpointTest : public ::testing::TestWithParam<Case> {
   }
 
   int StartMemhog(const std::string& log, int mib) {
-    pid_t child = ::fork();
-    if (child == 0) {
-      ::setsid();
-      int null_fd = ::open("/dev/null", O_RDWR);
-      int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-      ::dup2(null_fd, 0);
-      ::dup2(out, 1);
-      ::dup2(out, 2);
-      for (int fd = 3; fd < 1024; ++fd) ::close(fd);
-      ::execl(STASIS_MEMHOG, STASIS_MEMHOG, std::to_string(mib).c_str(), nullptr);
-      ::_exit(127);
-    }
+    int child = testing::SpawnSession({STASIS_MEMHOG, std::to_string(mib)}, log);
     kill_.push_back(child);
     return child;
   }
@@ -152,7 +126,7 @@ class ShardedCheckpointTest : public ::testing::TestWithParam<Case> {
   void KillTree(int pid) {
     ::kill(-pid, SIGKILL);
     ::waitpid(pid, nullptr, 0);
-    ASSERT_TRUE(WaitFor([&] { return ::kill(-pid, 0) != 0; }));
+    ASSERT_TRUE(WaitFor([&] { return ::kill(-pid, 0) != 0; }, 20000));
   }
 
   std::unique_ptr<criu::Engine> engine_;
@@ -165,7 +139,7 @@ TEST_P(ShardedCheckpointTest, MemoryRoundTripsThroughShards) {
   const Case c = GetParam();
   std::string log = dir_ + "/memhog.log";
   int pid = StartMemhog(log, 64);
-  ASSERT_TRUE(WaitFor([&] { return Checksums(log).size() == 1; }));
+  ASSERT_TRUE(WaitFor([&] { return Checksums(log).size() == 1; }, 20000));
   std::string prefix = dir_ + "/ckpt/dump-mem";
   fs::create_directories(dir_ + "/ckpt");
   Status st = Dump(pid, prefix, c);
@@ -181,7 +155,8 @@ TEST_P(ShardedCheckpointTest, MemoryRoundTripsThroughShards) {
   auto restored = Restore(prefix);
   ASSERT_TRUE(restored.ok()) << restored.status().ToString();
   ::kill(*restored, SIGUSR1);
-  ASSERT_TRUE(WaitFor([&] { return Checksums(log).size() == 2; })) << "no checksum after restore";
+  ASSERT_TRUE(WaitFor([&] { return Checksums(log).size() == 2; }, 20000))
+      << "no checksum after restore";
   auto sums = Checksums(log);
   EXPECT_EQ(sums[0], sums[1]) << "memory differs after the round trip";
 }
@@ -200,7 +175,7 @@ class DamagedShardTest : public ShardedCheckpointTest {};
 TEST_F(DamagedShardTest, AFlippedByteOrAMissingShardIsRefusedAndNothingRuns) {
   std::string log = dir_ + "/memhog.log";
   int pid = StartMemhog(log, 32);
-  ASSERT_TRUE(WaitFor([&] { return Checksums(log).size() == 1; }));
+  ASSERT_TRUE(WaitFor([&] { return Checksums(log).size() == 1; }, 20000));
   std::string prefix = dir_ + "/ckpt/dump-mem";
   fs::create_directories(dir_ + "/ckpt");
   ASSERT_TRUE(Dump(pid, prefix, Case{2, ChunkCompression::kNone}).ok());

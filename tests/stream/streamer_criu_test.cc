@@ -17,6 +17,8 @@
 #include <mutex>
 #include <thread>
 
+#include "../archive/memory_storage.h"
+#include "../common/session_process.h"
 #include "criu/engine.h"
 #include "stream/criu_stream_protocol.h"
 #include "stream/image_capture.h"
@@ -26,6 +28,8 @@ namespace stasis::stream {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::ReadCount;
+using testing::WaitFor;
 
 // Images kept in memory, by name.
 class MemoryImages : public ImageSink, public ImageSource {
@@ -47,22 +51,6 @@ class MemoryImages : public ImageSink, public ImageSource {
     MemoryImages* owner_;
     std::string name_, data_;
   };
-  class Reader : public storage::Reader {
-   public:
-    explicit Reader(std::string data) : data_(std::move(data)) {}
-    Result<size_t> Read(void* buf, size_t size) override {
-      size_t n = std::min(size, data_.size() - pos_);
-      std::memcpy(buf, data_.data() + pos_, n);
-      pos_ += n;
-      return n;
-    }
-    uint64_t Size() const override { return data_.size(); }
-
-   private:
-    std::string data_;
-    size_t pos_ = 0;
-  };
-
   Result<std::unique_ptr<ImageFileSink>> Create(const std::string& name) override {
     if (!fail_prefix_.empty() && name.rfind(fail_prefix_, 0) == 0)
       return Status::IOError("no room for " + name);
@@ -73,7 +61,7 @@ class MemoryImages : public ImageSink, public ImageSource {
     ++requests_;
     auto it = files_.find(name);
     if (it == files_.end()) return Status::NotFound(name);
-    return std::unique_ptr<storage::Reader>(new Reader(it->second));
+    return std::unique_ptr<storage::Reader>(new archive::StringReader(it->second));
   }
   std::map<std::string, std::string> files() {
     std::lock_guard lock(mu_);
@@ -86,23 +74,6 @@ class MemoryImages : public ImageSink, public ImageSource {
   std::mutex mu_;
   std::map<std::string, std::string> files_;
 };
-
-long ReadCount(const std::string& path) {
-  std::ifstream in(path);
-  long v = -1;
-  in >> v;
-  return v;
-}
-
-template <class F>
-bool WaitFor(F cond, int ms = 10000) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
-  while (!cond()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return true;
-}
 
 TEST(StreamProtocolTest, MessagesRoundTripAndFrameAsCriuDoes) {
   EXPECT_EQ(EncodeRequest("pages-1.img"), std::string("\x0a\x0bpages-1.img", 13));
@@ -153,19 +124,7 @@ class StreamerCriuTest : public ::testing::Test {
     if (!dir_.empty() && !HasFailure()) fs::remove_all(dir_);
   }
   int StartCounter(const std::string& counter) {
-    pid_t child = ::fork();
-    if (child == 0) {
-      ::setsid();
-      int null_fd = ::open("/dev/null", O_RDWR);
-      ::dup2(null_fd, 0);
-      ::dup2(null_fd, 1);
-      ::dup2(null_fd, 2);
-      for (int fd = 3; fd < 1024; ++fd) ::close(fd);
-      ::execlp("sh", "sh", "-c",
-               ("i=0; while :; do i=$((i+1)); echo $i > " + counter + "; sleep 0.05; done").c_str(),
-               nullptr);
-      ::_exit(127);
-    }
+    int child = testing::SpawnCounter(counter);
     kill_.push_back(child);
     return child;
   }
