@@ -21,7 +21,7 @@ fi
 PACKAGES=(
   cmake g++ make pkg-config git ca-certificates
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  libarchive-dev libzstd-dev liblz4-dev zlib1g-dev
+  libarchive-dev libzstd-dev liblz4-dev zlib1g-dev libxxhash-dev
   libsqlite3-dev libssl-dev libcurl4-openssl-dev libtinyxml2-dev
   libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev

@@ -173,7 +173,13 @@ Result<DumpOutcome> Checkpointer::Dump(const DumpTarget& target, const DumpSetti
   ASSIGN_OR_RETURN(auto store, storage::StorageFor(dir));
   RETURN_IF_ERROR(store->CheckWritable(dir));
   // Streamed (N shards under a prefix) or plain (one archive).
-  const int shards = s.stream >= 0 ? s.stream : config_->checkpoint_stream;
+  int shards = s.stream >= 0 ? s.stream : config_->checkpoint_stream;
+  if (s.pre_dump && shards == 0) {
+    if (s.stream == 0)
+      return Status::InvalidArgument(
+          "--pre-dump makes a streamed checkpoint; drop --stream 0 or give --stream N");
+    shards = 1;
+  }
   if (shards > 64)
     return Status::InvalidArgument("--stream takes 1 to 64 shards, not " + std::to_string(shards));
   std::string compression_name =
@@ -247,7 +253,7 @@ Result<DumpOutcome> Checkpointer::Dump(const DumpTarget& target, const DumpSetti
   double criu_seconds = 0;
   if (shards > 0) {
     progress.SetPhase("streaming to " + location);
-    StreamedDumpSpec spec{location, shards, chunk_compression, header, &progress};
+    StreamedDumpSpec spec{location, shards, chunk_compression, header, &progress, s.pre_dump};
     auto streamed = DumpStreamed(engine_, dump_opts, store, spec);
     if (!streamed.ok()) {
       // The tree may be stopped (CRIU had finished) or running (it had
@@ -259,6 +265,9 @@ Result<DumpOutcome> Checkpointer::Dump(const DumpTarget& target, const DumpSetti
                                            " failed (the process was resumed)");
     }
     criu_seconds = streamed->criu_seconds;
+    // The freeze began when CRIU started, after the pre-copy.
+    t_freeze = streamed->frozen_at;
+    out.precopy_seconds = streamed->precopy_seconds;
     out.checkpoint.size = streamed->stored_bytes;
     out.manifest = header;
   } else {

@@ -39,6 +39,7 @@ struct DumpSettings {
   bool ext_unix_sk = false;
   bool file_locks = false;
   int stream = -1;               // shards; 0 = one archive; -1 = config checkpoint.stream
+  bool pre_dump = false;         // pre-copy memory first (streamed only)
   Progress* progress = nullptr;  // phases and bytes, for the CLI's display
 };
 
@@ -48,6 +49,7 @@ struct DumpOutcome {
   double criu_seconds = 0;
   double frozen_seconds = 0;
   double total_seconds = 0;
+  double precopy_seconds = 0;  // --pre-dump: the rounds while the process ran
 };
 
 struct RestoreSettings {

@@ -229,6 +229,7 @@ grpc::Status DaemonService::Dump(grpc::ServerContext*, const v1::DumpRequest* re
   s.ext_unix_sk = o.ext_unix_sk();
   s.file_locks = o.file_locks();
   s.stream = o.has_stream() ? o.stream() : -1;
+  s.pre_dump = o.pre_dump();
   std::shared_ptr<stasis::Progress> progress = progress_.Begin(req->operation_id());
   s.progress = progress.get();
   auto result = checkpointer_->Dump(target, s);
@@ -239,6 +240,7 @@ grpc::Status DaemonService::Dump(grpc::ServerContext*, const v1::DumpRequest* re
   FillCheckpoint(c, out->mutable_checkpoint());
   out->set_criu_seconds(result->criu_seconds);
   out->set_frozen_seconds(result->frozen_seconds);
+  out->set_precopy_seconds(result->precopy_seconds);
   out->set_total_seconds(result->total_seconds);
   return grpc::Status::OK;
 }

@@ -3,9 +3,12 @@
 #include <chrono>
 #include <thread>
 
+#include "common/log.h"
+#include "jobs/process_tree.h"
 #include "storage/location.h"
 #include "stream/image_capture.h"
 #include "stream/image_server.h"
+#include "stream/memory_precopy.h"
 #include "stream/sharded_reader.h"
 #include "stream/sharded_writer.h"
 #include "stream/stream_manifest.h"
@@ -34,6 +37,36 @@ void RemoveShards(storage::Storage* store, const std::string& prefix,
   store->Remove(prefix).ok();  // the local directory, when empty
 }
 
+// Rounds of pre-copy while the tree runs: the first stores all its memory,
+// each next one what changed during the one before. They stop when little
+// changed, when a round no longer halves what the last one stored (the
+// process writes as fast as we copy), or after kMaxRounds.
+constexpr int kMaxRounds = 4;
+constexpr uint64_t kSmallRound = 8ull << 20;
+
+Status PreCopy(int pid, stream::ShardedWriter* writer, stream::PageIndex* index, Progress* progress,
+               StreamedDumpResult* out) {
+  auto t0 = std::chrono::steady_clock::now();
+  uint64_t previous = 0;
+  for (int round = 1; round <= kMaxRounds; ++round) {
+    if (progress) progress->SetPhase("pre-copying memory (round " + std::to_string(round) + ")");
+    ASSIGN_OR_RETURN(stream::PrecopyRound r,
+                     stream::PrecopyMemory(jobs::ProcessTree(pid),
+                                           "precopy-" + std::to_string(round), writer, index));
+    out->precopy_rounds = round;
+    STASIS_LOG(Info) << "pre-copy round " << round << " of pid " << pid << ": read " << r.read_bytes
+                     << " bytes, stored " << r.stored_bytes << " new in " << r.seconds << " s";
+    if (r.stored_bytes < kSmallRound || (round > 1 && r.stored_bytes * 2 > previous)) break;
+    previous = r.stored_bytes;
+  }
+  // What the rounds stored is compressed and handed to storage before the
+  // freeze, so the frozen dump does not wait for it.
+  RETURN_IF_ERROR(writer->Drain());
+  out->precopy_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return Status::OK();
+}
+
 }  // namespace
 
 Result<StreamedDumpResult> DumpStreamed(criu::Engine* engine, criu::DumpOptions opts,
@@ -43,17 +76,29 @@ Result<StreamedDumpResult> DumpStreamed(criu::Engine* engine, criu::DumpOptions 
   wo.shards = spec.shards;
   wo.compression = spec.compression;
   wo.progress = spec.progress;
+  stream::PageIndex index;  // outlives the writer, which reads it
   ASSIGN_OR_RETURN(auto writer, stream::ShardedWriter::Open(store, spec.prefix, wo));
+  StreamedDumpResult out;
+  if (spec.pre_copy) {
+    Status copied = PreCopy(opts.pid, writer.get(), &index, spec.progress, &out);
+    if (!copied.ok()) {
+      writer->Abort();
+      store->Remove(spec.prefix).ok();
+      return copied.WithContext("the pre-copy failed");
+    }
+    writer->UsePageIndex(&index);
+    if (spec.progress) spec.progress->SetPhase("streaming the changed pages to " + spec.prefix);
+  }
   ASSIGN_OR_RETURN(auto capture, stream::ImageCapture::Listen(opts.images_dir.string()));
 
   opts.stream = true;
   auto t0 = std::chrono::steady_clock::now();
+  out.frozen_at = t0;
   Status served;
   std::thread serving([&] { served = capture->Serve(writer.get()); });
   Status dumped = engine->Dump(opts);
   if (!dumped.ok()) capture->Cancel();
   serving.join();
-  StreamedDumpResult out;
   out.criu_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!dumped.ok() || !served.ok()) {
     writer->Abort();

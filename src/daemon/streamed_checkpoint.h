@@ -4,6 +4,7 @@
 // these functions move the images.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -22,18 +23,24 @@ struct StreamedDumpSpec {
   stream::ChunkCompression compression = stream::ChunkCompression::kLz4;
   archive::Manifest header;  // what manifest.json says about the checkpoint
   Progress* progress = nullptr;
+  // Pre-copy the tree's memory while it runs, so the frozen dump stores
+  // only the pages that changed (stream/memory_precopy.h).
+  bool pre_copy = false;
 };
 
 struct StreamedDumpResult {
   uint64_t stored_bytes = 0;  // shards + manifest
   double criu_seconds = 0;
+  // When CRIU was started (the freeze): after the pre-copy, if any.
+  std::chrono::steady_clock::time_point frozen_at;
+  int precopy_rounds = 0;
+  double precopy_seconds = 0;
 };
 
 // Runs `criu dump --stream` (opts.images_dir is where the socket lives) with
-// the shards written as CRIU goes. On success every shard and the manifest
-// are committed and the tree is left stopped. On failure nothing stays in
-// storage (uploads aborted, committed shards removed, no manifest); the
-// caller resumes the tree.
+// the shards written as CRIU goes, after the pre-copy rounds if asked. On success every shard and
+// the manifest are committed and the tree is left stopped. On failure nothing stays in storage
+// (uploads aborted, committed shards removed, no manifest); the caller resumes the tree.
 Result<StreamedDumpResult> DumpStreamed(criu::Engine* engine, criu::DumpOptions opts,
                                         const std::shared_ptr<storage::Storage>& store,
                                         const StreamedDumpSpec& spec);

@@ -15,32 +15,90 @@ namespace {
 // pages image, this many ranged reads are in flight over the shards.
 constexpr size_t kReadAhead = 4;
 
+// A piece of an image: bytes [from, from + size) of chunk `chunk` of
+// `source` (the image itself, or a blob its extents point into).
+struct Slice {
+  const StreamFile* source = nullptr;
+  size_t chunk = 0;
+  uint64_t from = 0, size = 0;
+  bool SameChunk(const Slice& o) const { return source == o.source && chunk == o.chunk; }
+};
+
+// Raw offsets at which each chunk of `blob` starts.
+std::vector<uint64_t> ChunkStarts(const StreamFile& blob) {
+  std::vector<uint64_t> starts;
+  uint64_t at = 0;
+  for (const ChunkRef& c : blob.chunks) {
+    starts.push_back(at);
+    at += c.size;
+  }
+  return starts;
+}
+
+std::vector<Slice> SlicesOf(const StreamManifest& m, const StreamFile& file,
+                            const std::vector<std::vector<uint64_t>>& blob_starts) {
+  std::vector<Slice> out;
+  if (file.extents.empty()) {
+    for (size_t i = 0; i < file.chunks.size(); ++i)
+      out.push_back(Slice{&file, i, 0, file.chunks[i].size});
+    return out;
+  }
+  for (const Extent& e : file.extents) {
+    const StreamFile& blob = m.blobs[e.blob];
+    const auto& starts = blob_starts[e.blob];
+    // The manifest reader checked that the extent lies inside its blob.
+    size_t k = std::upper_bound(starts.begin(), starts.end(), e.offset) - starts.begin() - 1;
+    uint64_t at = e.offset, left = e.size;
+    for (; left > 0; ++k) {
+      uint64_t from = at - starts[k];
+      uint64_t n = std::min(left, blob.chunks[k].size - from);
+      out.push_back(Slice{&blob, k, from, n});
+      at += n;
+      left -= n;
+    }
+  }
+  return out;
+}
+
+// Reads one image slice by slice. The distinct chunks the slices need are
+// fetched kReadAhead ahead, in order; neighbouring slices of one chunk
+// share a single fetch.
 class ChunkReader final : public storage::Reader {
  public:
   ChunkReader(std::shared_ptr<storage::Storage> store, std::string prefix,
-              const StreamManifest* manifest, const StreamFile* file, Progress* progress)
+              const StreamManifest* manifest, const StreamFile* file, std::vector<Slice> slices,
+              Progress* progress)
       : store_(std::move(store)),
         prefix_(std::move(prefix)),
         manifest_(manifest),
         file_(file),
+        slices_(std::move(slices)),
         progress_(progress) {}
   ~ChunkReader() override {
     for (auto& f : pending_) f.wait();
   }
 
   Result<size_t> Read(void* buf, size_t size) override {
-    if (pos_ == current_.size()) {
+    while (slice_ < slices_.size() && pos_ == slices_[slice_].size) {
+      ++slice_;
+      pos_ = 0;
+    }
+    if (slice_ == slices_.size()) return size_t{0};
+    const Slice& s = slices_[slice_];
+    if (!have_current_ || !current_slice_.SameChunk(s)) {
       Fill();
-      if (pending_.empty()) return size_t{0};
+      if (pending_.empty())
+        return Status::Internal("the chunk for " + file_->name + " was not fetched");
       Result<std::string> next = pending_.front().get();
       pending_.pop_front();
       if (!next.ok()) return next.status();
       current_ = std::move(next).value();
-      pos_ = 0;
+      current_slice_ = s;
+      have_current_ = true;
       Fill();
     }
-    size_t n = std::min(size, current_.size() - pos_);
-    std::memcpy(buf, current_.data() + pos_, n);
+    size_t n = std::min<uint64_t>(size, s.size - pos_);
+    std::memcpy(buf, current_.data() + s.from + pos_, n);
     pos_ += n;
     return n;
   }
@@ -48,16 +106,21 @@ class ChunkReader final : public storage::Reader {
 
  private:
   void Fill() {
-    while (pending_.size() < kReadAhead && next_ < file_->chunks.size()) {
-      const ChunkRef ref = file_->chunks[next_++];
+    while (pending_.size() < kReadAhead && next_ < slices_.size()) {
+      const Slice& s = slices_[next_++];
+      if (have_fetched_ && last_fetched_.SameChunk(s)) continue;
+      last_fetched_ = s;
+      have_fetched_ = true;
+      const StreamFile* source = s.source;
+      const ChunkRef ref = source->chunks[s.chunk];
       std::string shard = storage::JoinLocation(prefix_, manifest_->shards[ref.shard].name);
       pending_.push_back(
-          std::async(std::launch::async, [this, ref, shard]() -> Result<std::string> {
+          std::async(std::launch::async, [this, ref, shard, source]() -> Result<std::string> {
             std::string stored, raw;
             RETURN_IF_ERROR(store_->ReadRange(shard, ref.offset, ref.stored, &stored));
             Status st = DecompressChunk(manifest_->compression, stored, ref.size, &raw);
             if (!st.ok() || ChunkCrc32(raw.data(), raw.size()) != ref.crc32)
-              return Status::Corruption("image " + file_->name + " is damaged in " + shard +
+              return Status::Corruption("image " + source->name + " is damaged in " + shard +
                                         " at offset " + std::to_string(ref.offset) +
                                         " (checksum mismatch); the checkpoint cannot be restored");
             if (progress_ != nullptr) progress_->Add(ref.stored);
@@ -70,11 +133,17 @@ class ChunkReader final : public storage::Reader {
   std::string prefix_;
   const StreamManifest* manifest_;
   const StreamFile* file_;
+  const std::vector<Slice> slices_;
   Progress* progress_;
-  size_t next_ = 0;
+  size_t next_ = 0;  // the next slice Fill() looks at
+  Slice last_fetched_;
+  bool have_fetched_ = false;
   std::deque<std::future<Result<std::string>>> pending_;
   std::string current_;
-  size_t pos_ = 0;
+  Slice current_slice_;
+  bool have_current_ = false;
+  size_t slice_ = 0;  // the slice Read() is in, and how far
+  uint64_t pos_ = 0;
 };
 
 }  // namespace
@@ -86,6 +155,7 @@ ShardedReader::ShardedReader(std::shared_ptr<storage::Storage> store, std::strin
       manifest_(std::move(manifest)),
       progress_(progress) {
   for (size_t i = 0; i < manifest_.files.size(); ++i) by_name_[manifest_.files[i].name] = i;
+  for (const StreamFile& b : manifest_.blobs) blob_starts_.push_back(ChunkStarts(b));
 }
 
 Result<std::unique_ptr<ShardedReader>> ShardedReader::Open(std::shared_ptr<storage::Storage> store,
@@ -113,8 +183,9 @@ Result<std::unique_ptr<ShardedReader>> ShardedReader::Open(std::shared_ptr<stora
 Result<std::unique_ptr<storage::Reader>> ShardedReader::Open(const std::string& name) {
   auto it = by_name_.find(name);
   if (it == by_name_.end()) return Status::NotFound(name + " is not in the checkpoint");
-  return std::unique_ptr<storage::Reader>(
-      new ChunkReader(store_, prefix_, &manifest_, &manifest_.files[it->second], progress_));
+  const StreamFile& file = manifest_.files[it->second];
+  return std::unique_ptr<storage::Reader>(new ChunkReader(
+      store_, prefix_, &manifest_, &file, SlicesOf(manifest_, file, blob_starts_), progress_));
 }
 
 }  // namespace stasis::stream

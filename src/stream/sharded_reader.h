@@ -2,12 +2,14 @@
 // manifest. Each image CRIU asks for is read back chunk by chunk with
 // ranged reads of the shards, several chunks ahead and in parallel, and
 // every chunk is decompressed and checked against its CRC32 before a byte
-// of it reaches CRIU.
+// of it reaches CRIU. Images made of extents (a pre-copied dump) are read
+// the same way from the blobs their extents point into.
 #pragma once
 
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "common/progress.h"
 #include "storage/storage.h"
@@ -36,6 +38,7 @@ class ShardedReader final : public ImageSource {
   StreamManifest manifest_;
   Progress* progress_;
   std::unordered_map<std::string, size_t> by_name_;
+  std::vector<std::vector<uint64_t>> blob_starts_;  // per blob: where each chunk starts
 };
 
 }  // namespace stasis::stream

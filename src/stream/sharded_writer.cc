@@ -42,6 +42,70 @@ class ShardedWriter::File final : public ImageFileSink {
   std::string buffer_;
 };
 
+// A pages image written against a PageIndex: each page either points at an
+// equal page already stored (a pre-copy blob) or goes to this file's own
+// blob of changed pages. Runs of neighbouring pages merge into one extent.
+class ShardedWriter::DedupFile final : public ImageFileSink {
+ public:
+  DedupFile(ShardedWriter* owner, size_t index, Blob changed, const PageIndex* pages)
+      : owner_(owner), index_(index), changed_(std::move(changed)), pages_(pages) {}
+  Status Append(const char* data, size_t size) override {
+    size_ += size;
+    if (!partial_.empty()) {
+      size_t take = std::min(size, kPageSize - partial_.size());
+      partial_.append(data, take);
+      data += take;
+      size -= take;
+      if (partial_.size() < kPageSize) return Status::OK();
+      RETURN_IF_ERROR(Page(partial_.data(), kPageSize));
+      partial_.clear();
+    }
+    for (; size >= kPageSize; data += kPageSize, size -= kPageSize)
+      RETURN_IF_ERROR(Page(data, kPageSize));
+    partial_.append(data, size);
+    return Status::OK();
+  }
+  Status Close() override {
+    // CRIU's pages images are whole pages; a tail is stored as it is.
+    if (!partial_.empty()) RETURN_IF_ERROR(Page(partial_.data(), partial_.size()));
+    RETURN_IF_ERROR(changed_.sink->Close());
+    owner_->SetExtents(index_, std::move(extents_), size_);
+    return Status::OK();
+  }
+
+ private:
+  Status Page(const char* p, size_t n) {
+    if (n == kPageSize) {
+      if (auto pos = pages_->Find(HashPage(p))) {
+        Add(pos->blob, pos->offset, n);
+        return Status::OK();
+      }
+    }
+    RETURN_IF_ERROR(changed_.sink->Append(p, n));
+    Add(changed_.id, changed_size_, n);
+    changed_size_ += n;
+    return Status::OK();
+  }
+  void Add(uint32_t blob, uint64_t offset, uint64_t n) {
+    if (!extents_.empty()) {
+      Extent& last = extents_.back();
+      if (last.blob == blob && last.offset + last.size == offset) {
+        last.size += n;
+        return;
+      }
+    }
+    extents_.push_back(Extent{blob, offset, n});
+  }
+
+  ShardedWriter* owner_;
+  size_t index_;
+  Blob changed_;
+  const PageIndex* pages_;
+  std::string partial_;
+  uint64_t size_ = 0, changed_size_ = 0;
+  std::vector<Extent> extents_;
+};
+
 Status EnsurePrefix(const std::string& prefix) {
   ASSIGN_OR_RETURN(storage::Location loc, storage::ParseLocation(prefix));
   if (loc.scheme != "file") return Status::OK();
@@ -78,14 +142,54 @@ ShardedWriter::~ShardedWriter() {
   Abort();
 }
 
+size_t ShardedWriter::AddEntry(const std::string& name, bool blob) {
+  files_.push_back(StreamFile{name, 0, {}, {}});
+  is_blob_.push_back(blob);
+  seqs_.emplace_back();
+  return files_.size() - 1;
+}
+
+namespace {
+bool IsPagesImage(const std::string& name) {
+  return name.starts_with("pages-") && name.ends_with(".img");
+}
+}  // namespace
+
 Result<std::unique_ptr<ImageFileSink>> ShardedWriter::Create(const std::string& name) {
   if (!archive::IsSafeMemberName(name))
     return Status::InvalidArgument("CRIU asked to store an image named \"" + name + "\"");
+  if (page_index_ != nullptr && IsPagesImage(name)) {
+    ASSIGN_OR_RETURN(Blob changed, CreateBlob("changed-" + name));
+    std::lock_guard lock(mu_);
+    if (!error_.ok()) return error_;
+    size_t index = AddEntry(name, false);
+    return std::unique_ptr<ImageFileSink>(
+        new DedupFile(this, index, std::move(changed), page_index_));
+  }
   std::lock_guard lock(mu_);
   if (!error_.ok()) return error_;
-  files_.push_back(StreamFile{name, 0, {}});
-  seqs_.emplace_back();
-  return std::unique_ptr<ImageFileSink>(new File(this, files_.size() - 1));
+  return std::unique_ptr<ImageFileSink>(new File(this, AddEntry(name, false)));
+}
+
+Result<ShardedWriter::Blob> ShardedWriter::CreateBlob(const std::string& name) {
+  if (!archive::IsSafeMemberName(name))
+    return Status::InvalidArgument("\"" + name + "\" cannot name a blob");
+  std::lock_guard lock(mu_);
+  if (!error_.ok()) return error_;
+  size_t index = AddEntry(name, true);
+  return Blob{static_cast<uint32_t>(index), std::unique_ptr<ImageFileSink>(new File(this, index))};
+}
+
+void ShardedWriter::SetExtents(size_t file, std::vector<Extent> extents, uint64_t size) {
+  std::lock_guard lock(mu_);
+  files_[file].extents = std::move(extents);
+  files_[file].size = size;
+}
+
+Status ShardedWriter::Drain() {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return !error_.ok() || queued_ == 0; });
+  return error_;
 }
 
 Status ShardedWriter::Submit(Chunk chunk) {
@@ -177,6 +281,9 @@ Status ShardedWriter::Finish(StreamManifest* manifest) {
   manifest->shards.clear();
   for (auto& s : shards_) manifest->shards.push_back({s->name, s->writer->BytesWritten()});
   std::lock_guard lock(mu_);
+  manifest->files.clear();
+  manifest->blobs.clear();
+  std::vector<uint32_t> blob_number(files_.size(), 0);
   for (size_t f = 0; f < files_.size(); ++f) {
     // Chunks finish out of order across shards: put them back in file order.
     std::vector<size_t> order(files_[f].chunks.size());
@@ -187,8 +294,17 @@ Status ShardedWriter::Finish(StreamManifest* manifest) {
     sorted.reserve(order.size());
     for (size_t i : order) sorted.push_back(files_[f].chunks[i]);
     files_[f].chunks = std::move(sorted);
+    if (is_blob_[f]) {
+      blob_number[f] = static_cast<uint32_t>(manifest->blobs.size());
+      manifest->blobs.push_back(std::move(files_[f]));
+    }
   }
-  manifest->files = files_;
+  for (size_t f = 0; f < files_.size(); ++f) {
+    if (is_blob_[f]) continue;
+    for (Extent& e : files_[f].extents) e.blob = blob_number[e.blob];
+    manifest->files.push_back(std::move(files_[f]));
+  }
+  files_.clear();
   manifest->compression = options_.compression;
   return Status::OK();
 }

@@ -3,6 +3,11 @@
 // the shortest queue), compresses them on N threads and appends each to its
 // shard's storage writer (a local file or an S3 multipart upload), all while
 // CRIU is still writing. Memory is bounded: a writer of a full queue waits.
+//
+// For a pre-copy it also takes blobs (byte streams that are not images,
+// chunked the same way) and, once given a PageIndex, writes CRIU's pages
+// images as extents: pages found in the index point at where they already
+// are, and only the others are stored, in a blob of their own.
 #pragma once
 
 #include <condition_variable>
@@ -16,6 +21,7 @@
 #include "common/progress.h"
 #include "storage/storage.h"
 #include "stream/image_capture.h"
+#include "stream/page_index.h"
 #include "stream/stream_manifest.h"
 
 namespace stasis::stream {
@@ -37,6 +43,19 @@ class ShardedWriter final : public ImageSink {
 
   Result<std::unique_ptr<ImageFileSink>> Create(const std::string& name) override;
 
+  // A blob: its id is what PagePos::blob and extents name.
+  struct Blob {
+    uint32_t id = 0;
+    std::unique_ptr<ImageFileSink> sink;
+  };
+  Result<Blob> CreateBlob(const std::string& name);
+  // From now on pages images (pages-*.img) are stored as extents against
+  // `index`, which must outlive the writer and take no more inserts.
+  void UsePageIndex(const PageIndex* index) { page_index_ = index; }
+  // Waits until every chunk handed over so far is compressed and appended
+  // to its shard's writer (so a pre-copy's work is done before a freeze).
+  Status Drain();
+
   // After the capture succeeded: drains the queues, commits every shard and
   // fills `manifest` with the shards and files. On any failure every shard
   // is aborted (nothing stays behind) and the error is returned.
@@ -57,18 +76,23 @@ class ShardedWriter final : public ImageSink {
     std::thread worker;
   };
   class File;
+  class DedupFile;
 
   ShardedWriter(const ShardedWriterOptions& options) : options_(options) {}
   Status Submit(Chunk chunk);
   void Work(size_t shard);
   void StopWorkers();
+  size_t AddEntry(const std::string& name, bool blob);  // needs mu_
+  void SetExtents(size_t file, std::vector<Extent> extents, uint64_t size);
 
   const ShardedWriterOptions options_;
   std::vector<std::unique_ptr<Shard>> shards_;
 
   std::mutex mu_;
   std::condition_variable cv_;
-  std::vector<StreamFile> files_;          // guarded by mu_
+  std::vector<StreamFile> files_;  // guarded by mu_: images and blobs
+  std::vector<bool> is_blob_;      // guarded by mu_: per files_ entry
+  const PageIndex* page_index_ = nullptr;
   std::vector<std::vector<size_t>> seqs_;  // guarded by mu_: chunk seq per files_ chunk
   size_t queued_ = 0;                      // guarded by mu_
   size_t next_shard_ = 0;                  // guarded by mu_: where the search for a shard starts

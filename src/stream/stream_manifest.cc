@@ -8,24 +8,42 @@ namespace stasis::stream {
 
 using nlohmann::json;
 
+namespace {
+
+json FilesToJson(const std::vector<StreamFile>& list) {
+  json files = json::array();
+  for (const auto& f : list) {
+    json entry = {{"name", f.name}, {"size", f.size}};
+    if (!f.extents.empty()) {
+      json extents = json::array();
+      for (const auto& e : f.extents) extents.push_back({e.blob, e.offset, e.size});
+      entry["extents"] = std::move(extents);
+    } else {
+      json chunks = json::array();
+      for (const auto& c : f.chunks)
+        chunks.push_back({c.shard, c.offset, c.stored, c.size, c.crc32});
+      entry["chunks"] = std::move(chunks);
+    }
+    files.push_back(std::move(entry));
+  }
+  return files;
+}
+
+}  // namespace
+
 std::string StreamManifestToJson(const StreamManifest& m) {
   json shards = json::array();
   for (const auto& s : m.shards) shards.push_back({{"name", s.name}, {"size", s.size}});
-  json files = json::array();
-  for (const auto& f : m.files) {
-    json chunks = json::array();
-    for (const auto& c : f.chunks) chunks.push_back({c.shard, c.offset, c.stored, c.size, c.crc32});
-    files.push_back({{"name", f.name}, {"size", f.size}, {"chunks", std::move(chunks)}});
-  }
   archive::Manifest head = m.checkpoint;
   head.kind = "stream";
   head.files.clear();
   json j = {{"format", "stasis-stream"},
-            {"format_version", m.format_version},
+            {"format_version", m.blobs.empty() ? 1 : kStreamFormatVersion},
             {"checkpoint", json::parse(archive::ManifestToJson(head))},
             {"compression", ChunkCompressionName(m.compression)},
             {"shards", std::move(shards)},
-            {"files", std::move(files)}};
+            {"files", FilesToJson(m.files)}};
+  if (!m.blobs.empty()) j["blobs"] = FilesToJson(m.blobs);
   return j.dump(1);
 }
 
@@ -58,11 +76,12 @@ Result<StreamManifest> StreamManifestFromJson(std::string_view text) {
       m.shards.push_back(std::move(shard));
     }
     if (m.shards.empty()) return bad("lists no shards");
-    for (const auto& f : j.at("files")) {
-      StreamFile file;
-      file.name = f.at("name").get<std::string>();
-      file.size = f.at("size").get<uint64_t>();
-      if (!archive::IsSafeMemberName(file.name)) return bad("names an unsafe image file");
+    // Blobs first: the files' extents point into them.
+    auto chunked = [&](const json& f, const char* what, StreamFile* file) -> Status {
+      file->name = f.at("name").get<std::string>();
+      file->size = f.at("size").get<uint64_t>();
+      if (!archive::IsSafeMemberName(file->name))
+        return bad(std::string("names an unsafe ") + what);
       uint64_t total = 0;
       for (const auto& c : f.at("chunks")) {
         if (!c.is_array() || c.size() != 5) return bad("has a malformed chunk");
@@ -70,12 +89,42 @@ Result<StreamManifest> StreamManifestFromJson(std::string_view text) {
                      c[3].get<uint64_t>(), c[4].get<uint32_t>()};
         if (ref.shard >= m.shards.size() || ref.offset > m.shards[ref.shard].size ||
             ref.stored > m.shards[ref.shard].size - ref.offset)
-          return bad("has a chunk of " + file.name + " outside its shard");
-        if (ref.size > (1ull << 30)) return bad("has an oversized chunk in " + file.name);
+          return bad("has a chunk of " + file->name + " outside its shard");
+        if (ref.size > (1ull << 30)) return bad("has an oversized chunk in " + file->name);
         total += ref.size;
-        file.chunks.push_back(ref);
+        file->chunks.push_back(ref);
       }
-      if (total != file.size) return bad("has chunks of " + file.name + " that do not add up");
+      if (total != file->size) return bad("has chunks of " + file->name + " that do not add up");
+      return Status::OK();
+    };
+    if (j.contains("blobs")) {
+      for (const auto& b : j.at("blobs")) {
+        StreamFile blob;
+        RETURN_IF_ERROR(chunked(b, "blob", &blob));
+        m.blobs.push_back(std::move(blob));
+      }
+    }
+    for (const auto& f : j.at("files")) {
+      StreamFile file;
+      if (!f.contains("extents")) {
+        RETURN_IF_ERROR(chunked(f, "image file", &file));
+        m.files.push_back(std::move(file));
+        continue;
+      }
+      file.name = f.at("name").get<std::string>();
+      file.size = f.at("size").get<uint64_t>();
+      if (!archive::IsSafeMemberName(file.name)) return bad("names an unsafe image file");
+      uint64_t total = 0;
+      for (const auto& e : f.at("extents")) {
+        if (!e.is_array() || e.size() != 3) return bad("has a malformed extent");
+        Extent x{e[0].get<uint32_t>(), e[1].get<uint64_t>(), e[2].get<uint64_t>()};
+        if (x.blob >= m.blobs.size() || x.offset > m.blobs[x.blob].size ||
+            x.size > m.blobs[x.blob].size - x.offset || x.size == 0)
+          return bad("has an extent of " + file.name + " outside its blob");
+        total += x.size;
+        file.extents.push_back(x);
+      }
+      if (total != file.size) return bad("has extents of " + file.name + " that do not add up");
       m.files.push_back(std::move(file));
     }
   } catch (const json::exception&) {

@@ -3,6 +3,11 @@
 // stasis.json (under "checkpoint", kind "stream"), the shards with their
 // sizes, and for every image file the chunks it was cut into: which shard,
 // where, how many bytes stored and raw, and the raw bytes' CRC32.
+//
+// A dump with a pre-copy (format version 2) also has blobs: chunked byte
+// streams CRIU never asks for (the pages copied while the process ran, and
+// the pages the final dump found changed). Its pages images are then lists
+// of extents over those blobs instead of chunks of their own.
 #pragma once
 
 #include <cstdint>
@@ -16,7 +21,9 @@
 
 namespace stasis::stream {
 
-inline constexpr int kStreamFormatVersion = 1;
+// Version 1: files of chunks. Version 2: blobs and files of extents; a
+// manifest without blobs is still written as version 1.
+inline constexpr int kStreamFormatVersion = 2;
 inline constexpr char kStreamManifestName[] = "manifest.json";
 
 struct ChunkRef {
@@ -27,10 +34,18 @@ struct ChunkRef {
   uint32_t crc32 = 0;   // of the raw bytes
 };
 
+// `size` bytes at `offset` of blob `blob`.
+struct Extent {
+  uint32_t blob = 0;
+  uint64_t offset = 0;
+  uint64_t size = 0;
+};
+
 struct StreamFile {
   std::string name;
   uint64_t size = 0;
   std::vector<ChunkRef> chunks;  // in file order
+  std::vector<Extent> extents;   // instead of chunks: in file order, over blobs
 };
 
 struct StreamShard {
@@ -44,12 +59,13 @@ struct StreamManifest {
   ChunkCompression compression = ChunkCompression::kLz4;
   std::vector<StreamShard> shards;
   std::vector<StreamFile> files;
+  std::vector<StreamFile> blobs;  // chunks only, never extents
 };
 
 std::string StreamManifestToJson(const StreamManifest& m);
 // Corruption, in one sentence, for anything malformed: unsafe file names,
-// chunks pointing outside their shard, sizes that do not add up, a newer
-// format version.
+// chunks pointing outside their shard, extents outside their blob, sizes
+// that do not add up, a newer format version.
 Result<StreamManifest> StreamManifestFromJson(std::string_view json);
 
 // Reads and parses `prefix`/manifest.json from `store`.

@@ -19,6 +19,7 @@ struct DumpArgs {
   bool leave_running = false, tcp = false, shell_job = false, ext_unix_sk = false,
        file_locks = false;
   int stream = -1;  // -1: not given (config decides)
+  bool pre_dump = false;
 };
 
 void AddDumpFlags(CLI::App* cmd, DumpArgs& a) {
@@ -29,6 +30,9 @@ void AddDumpFlags(CLI::App* cmd, DumpArgs& a) {
                   "Stream into N parallel compressed shards (1-64; 0: one archive; "
                   "default: config checkpoint.stream)")
       ->check(CLI::Range(0, 64));
+  cmd->add_flag("--pre-dump", a.pre_dump,
+                "Copy memory while the process runs, then freeze it only to store what "
+                "changed (streamed; N from --stream, config, or 1)");
   cmd->add_option("--compression,-c", a.compression, "none|gzip|lz4|zstd (default: config)")
       ->check(CLI::IsMember({"none", "gzip", "lz4", "zstd"}));
   cmd->add_option("--name", a.name, "File name of the checkpoint (default: generated)");
@@ -63,6 +67,7 @@ int RunDump(CliContext& ctx, const DumpArgs& a, bool is_job) {
   o->set_ext_unix_sk(a.ext_unix_sk);
   o->set_file_locks(a.file_locks);
   if (a.stream >= 0) o->set_stream(a.stream);
+  o->set_pre_dump(a.pre_dump);
   auto stub = ctx.Daemon();
   if (!stub.ok()) return Fail(stub.status());
   v1::DumpReply reply;
@@ -78,12 +83,17 @@ int RunDump(CliContext& ctx, const DumpArgs& a, bool is_job) {
     j["criu_seconds"] = reply.criu_seconds();
     j["frozen_seconds"] = reply.frozen_seconds();
     j["total_seconds"] = reply.total_seconds();
+    j["precopy_seconds"] = reply.precopy_seconds();
     PrintJson(j);
     return 0;
   }
-  char timing[96];
-  std::snprintf(timing, sizeof timing, "%.2f s, frozen %.2f s", reply.total_seconds(),
-                reply.frozen_seconds());
+  char timing[128];
+  if (a.pre_dump)
+    std::snprintf(timing, sizeof timing, "%.2f s, pre-copy %.2f s while running, frozen %.2f s",
+                  reply.total_seconds(), reply.precopy_seconds(), reply.frozen_seconds());
+  else
+    std::snprintf(timing, sizeof timing, "%.2f s, frozen %.2f s", reply.total_seconds(),
+                  reply.frozen_seconds());
   std::cout << "checkpoint " << c.location() << " (" << HumanBytes(c.size()) << ", " << timing
             << ")" << (a.leave_running ? "; the process keeps running" : "") << "\n";
   return 0;
