@@ -1,6 +1,7 @@
 #include "daemon/streamed_checkpoint.h"
 
 #include <chrono>
+#include <optional>
 #include <thread>
 
 #include "common/log.h"
@@ -38,33 +39,53 @@ void RemoveShards(storage::Storage* store, const std::string& prefix,
 }
 
 // Rounds of pre-copy while the tree runs: the first stores all its memory,
-// each next one what changed during the one before. They stop when little
-// changed, when a round no longer halves what the last one stored (the
-// process writes as fast as we copy), or after kMaxRounds.
+// each next one what changed during the one before (and its commit). They
+// stop when little changed, when a round no longer halves what the last
+// one stored (the process writes as fast as we copy), or after kMaxRounds.
+// Every round's objects are committed before the next round starts, so the
+// freeze waits for none of them; on failure none remain.
 constexpr int kMaxRounds = 4;
 constexpr uint64_t kSmallRound = 8ull << 20;
 
-Status PreCopy(int pid, stream::ShardedWriter* writer, stream::PageIndex* index, Progress* progress,
-               StreamedDumpResult* out) {
+Result<stream::StreamManifest> PreCopy(int pid, const std::shared_ptr<storage::Storage>& store,
+                                       const StreamedDumpSpec& spec, stream::PageIndex* index,
+                                       StreamedDumpResult* out) {
   auto t0 = std::chrono::steady_clock::now();
+  stream::StreamManifest done;  // the rounds committed so far, folded together
   uint64_t previous = 0;
   for (int round = 1; round <= kMaxRounds; ++round) {
-    if (progress) progress->SetPhase("pre-copying memory (round " + std::to_string(round) + ")");
-    ASSIGN_OR_RETURN(stream::PrecopyRound r,
-                     stream::PrecopyMemory(jobs::ProcessTree(pid),
-                                           "precopy-" + std::to_string(round), writer, index));
+    if (spec.progress)
+      spec.progress->SetPhase("pre-copying memory (round " + std::to_string(round) + ")");
+    stream::ShardedWriterOptions wo;
+    wo.shards = spec.shards;
+    wo.compression = spec.compression;
+    wo.progress = spec.progress;
+    wo.shard_prefix = "precopy" + std::to_string(round) + "-";
+    stream::PrecopyRound r;
+    stream::StreamManifest m;
+    Status st = [&]() -> Status {
+      ASSIGN_OR_RETURN(auto writer, stream::ShardedWriter::Open(store, spec.prefix, wo));
+      // A failure aborts the writer (its destructor, or Finish itself).
+      ASSIGN_OR_RETURN(
+          r, stream::PrecopyMemory(jobs::ProcessTree(pid), "precopy-" + std::to_string(round),
+                                   static_cast<uint32_t>(done.blobs.size()), writer.get(), index));
+      return writer->Finish(&m);
+    }();
+    if (!st.ok()) {
+      RemoveShards(store.get(), spec.prefix, done);
+      return st;
+    }
+    stream::MergePrecopy(std::move(done), &m);
+    done = std::move(m);
     out->precopy_rounds = round;
     STASIS_LOG(Info) << "pre-copy round " << round << " of pid " << pid << ": read " << r.read_bytes
-                     << " bytes, stored " << r.stored_bytes << " new in " << r.seconds << " s";
+                     << " bytes, stored " << r.stored_bytes << " new, in " << r.seconds << " s";
     if (r.stored_bytes < kSmallRound || (round > 1 && r.stored_bytes * 2 > previous)) break;
     previous = r.stored_bytes;
   }
-  // What the rounds stored is compressed and handed to storage before the
-  // freeze, so the frozen dump does not wait for it.
-  RETURN_IF_ERROR(writer->Drain());
   out->precopy_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  return Status::OK();
+  return done;
 }
 
 }  // namespace
@@ -72,37 +93,57 @@ Status PreCopy(int pid, stream::ShardedWriter* writer, stream::PageIndex* index,
 Result<StreamedDumpResult> DumpStreamed(criu::Engine* engine, criu::DumpOptions opts,
                                         const std::shared_ptr<storage::Storage>& store,
                                         const StreamedDumpSpec& spec) {
+  StreamedDumpResult out;
+  stream::PageIndex index;  // outlives the writer, which reads it
+  std::optional<stream::StreamManifest> precopy;
+  if (spec.pre_copy) {
+    auto pre = PreCopy(opts.pid, store, spec, &index, &out);
+    if (!pre.ok()) {
+      store->Remove(spec.prefix).ok();
+      return pre.status().WithContext("the pre-copy failed");
+    }
+    precopy = std::move(*pre);
+  }
+  // Nothing of a failed dump stays: the pre-copy's committed objects neither.
+  auto discard = [&] {
+    if (precopy)
+      RemoveShards(store.get(), spec.prefix, *precopy);
+    else
+      store->Remove(spec.prefix).ok();
+  };
+
   stream::ShardedWriterOptions wo;
   wo.shards = spec.shards;
   wo.compression = spec.compression;
   wo.progress = spec.progress;
-  stream::PageIndex index;  // outlives the writer, which reads it
-  ASSIGN_OR_RETURN(auto writer, stream::ShardedWriter::Open(store, spec.prefix, wo));
-  StreamedDumpResult out;
-  if (spec.pre_copy) {
-    Status copied = PreCopy(opts.pid, writer.get(), &index, spec.progress, &out);
-    if (!copied.ok()) {
-      writer->Abort();
-      store->Remove(spec.prefix).ok();
-      return copied.WithContext("the pre-copy failed");
-    }
-    writer->UsePageIndex(&index);
+  auto writer = stream::ShardedWriter::Open(store, spec.prefix, wo);
+  if (!writer.ok()) {
+    discard();
+    return writer.status();
+  }
+  if (precopy) {
+    (*writer)->UsePageIndex(&index, static_cast<uint32_t>(precopy->blobs.size()));
     if (spec.progress) spec.progress->SetPhase("streaming the changed pages to " + spec.prefix);
   }
-  ASSIGN_OR_RETURN(auto capture, stream::ImageCapture::Listen(opts.images_dir.string()));
+  auto capture = stream::ImageCapture::Listen(opts.images_dir.string());
+  if (!capture.ok()) {
+    (*writer)->Abort();
+    discard();
+    return capture.status();
+  }
 
   opts.stream = true;
   auto t0 = std::chrono::steady_clock::now();
   out.frozen_at = t0;
   Status served;
-  std::thread serving([&] { served = capture->Serve(writer.get()); });
+  std::thread serving([&] { served = (*capture)->Serve(writer->get()); });
   Status dumped = engine->Dump(opts);
-  if (!dumped.ok()) capture->Cancel();
+  if (!dumped.ok()) (*capture)->Cancel();
   serving.join();
   out.criu_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!dumped.ok() || !served.ok()) {
-    writer->Abort();
-    store->Remove(spec.prefix).ok();
+    (*writer)->Abort();
+    discard();
     // The streamer's error says why CRIU stopped (a failed upload); CRIU's
     // own message is only "broken pipe".
     return served.ok() ? dumped : served;
@@ -113,11 +154,12 @@ Result<StreamedDumpResult> DumpStreamed(criu::Engine* engine, criu::DumpOptions 
   m.checkpoint.kind = "stream";
   m.checkpoint.compression = stream::ChunkCompressionName(spec.compression);
   if (spec.progress) spec.progress->SetPhase("committing " + spec.prefix);
-  Status finished = writer->Finish(&m);
+  Status finished = (*writer)->Finish(&m);
   if (!finished.ok()) {
-    store->Remove(spec.prefix).ok();
+    discard();
     return finished;
   }
+  if (precopy) stream::MergePrecopy(std::move(*precopy), &m);
   for (const auto& f : m.files) m.checkpoint.total_bytes += f.size;
   uint64_t manifest_size = 0;
   Status written = WriteManifest(store.get(), spec.prefix, m, &manifest_size);

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "common/unique_fd.h"
@@ -58,8 +59,11 @@ bool Wanted(const Vma& v) {
 
 class RoundCopier {
  public:
-  RoundCopier(ShardedWriter::Blob blob, PageIndex* index)
-      : blob_(std::move(blob)), index_(index), buffer_(kBatchPages * kPageSize) {}
+  RoundCopier(ShardedWriter::Blob blob, uint32_t blob_number, PageIndex* index)
+      : blob_(std::move(blob)),
+        blob_number_(blob_number),
+        index_(index),
+        buffer_(kBatchPages * kPageSize) {}
 
   Status CopyProcess(int pid) {
     UniqueFd pagemap(
@@ -120,7 +124,7 @@ class RoundCopier {
       if (IsZeroPage(page)) continue;  // CRIU stores untouched pages as holes
       PageHash h = HashPage(page);
       if (index_->Find(h)) continue;
-      index_->Insert(h, PagePos{blob_.id, blob_size_});
+      index_->Insert(h, PagePos{blob_number_, blob_size_});
       RETURN_IF_ERROR(blob_.sink->Append(page, kPageSize));
       blob_size_ += kPageSize;
       round.stored_bytes += kPageSize;
@@ -129,6 +133,7 @@ class RoundCopier {
   }
 
   ShardedWriter::Blob blob_;
+  uint32_t blob_number_;
   PageIndex* index_;
   std::vector<char> buffer_;
   uint64_t blob_size_ = 0;
@@ -136,11 +141,21 @@ class RoundCopier {
 
 }  // namespace
 
+void MergePrecopy(StreamManifest precopy, StreamManifest* m) {
+  const uint32_t shift = static_cast<uint32_t>(precopy.shards.size());
+  for (auto* list : {&m->files, &m->blobs})
+    for (StreamFile& f : *list)
+      for (ChunkRef& c : f.chunks) c.shard += shift;
+  m->shards.insert(m->shards.begin(), precopy.shards.begin(), precopy.shards.end());
+  m->blobs.insert(m->blobs.begin(), std::make_move_iterator(precopy.blobs.begin()),
+                  std::make_move_iterator(precopy.blobs.end()));
+}
+
 Result<PrecopyRound> PrecopyMemory(const std::vector<int>& pids, const std::string& blob_name,
-                                   ShardedWriter* writer, PageIndex* index) {
+                                   uint32_t blob_number, ShardedWriter* writer, PageIndex* index) {
   auto t0 = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(ShardedWriter::Blob blob, writer->CreateBlob(blob_name));
-  RoundCopier copier(std::move(blob), index);
+  RoundCopier copier(std::move(blob), blob_number, index);
   for (int pid : pids) RETURN_IF_ERROR(copier.CopyProcess(pid));
   RETURN_IF_ERROR(copier.Close());
   copier.round.seconds =

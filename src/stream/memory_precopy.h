@@ -26,10 +26,18 @@ struct PrecopyRound {
   double seconds = 0;
 };
 
-// One round over every process of `pids`, into a blob named `blob_name`.
-// Pages that vanish or cannot be read are skipped: the index is only a
-// cache for the final dump, which reads everything itself.
+// Each pre-copy round is a writer of its own (objects precopy<r>-<i>.<ext>)
+// committed before the freeze, so the frozen dump waits for none of its
+// uploads. The manifests are folded together in order: `earlier`'s shards
+// and blobs go first, and the later one's chunks are renumbered to match
+// (its extents, if any, already number `earlier`'s blobs first).
+void MergePrecopy(StreamManifest earlier, StreamManifest* later);
+
+// One round over every process of `pids`, into a blob named `blob_name`
+// that will be blob number `blob_number` of the final manifest (what the
+// index records). Pages that vanish or cannot be read are skipped: the
+// index is only a cache for the final dump, which reads everything itself.
 Result<PrecopyRound> PrecopyMemory(const std::vector<int>& pids, const std::string& blob_name,
-                                   ShardedWriter* writer, PageIndex* index);
+                                   uint32_t blob_number, ShardedWriter* writer, PageIndex* index);
 
 }  // namespace stasis::stream

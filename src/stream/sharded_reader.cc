@@ -11,9 +11,10 @@ namespace stasis::stream {
 
 namespace {
 
-// Chunks fetched ahead of CRIU per open image: with CRIU reading one large
-// pages image, this many ranged reads are in flight over the shards.
-constexpr size_t kReadAhead = 4;
+// Chunks fetched ahead of CRIU (or kept for a later slice) per open image:
+// with CRIU reading one large pages image, up to this many ranged reads are
+// in flight over the shards.
+constexpr size_t kReadAhead = 6;
 
 // A piece of an image: bytes [from, from + size) of chunk `chunk` of
 // `source` (the image itself, or a blob its extents point into).
@@ -60,9 +61,10 @@ std::vector<Slice> SlicesOf(const StreamManifest& m, const StreamFile& file,
   return out;
 }
 
-// Reads one image slice by slice. The distinct chunks the slices need are
-// fetched kReadAhead ahead, in order; neighbouring slices of one chunk
-// share a single fetch.
+// Reads one image slice by slice. The chunks the next slices need are
+// fetched ahead, in order, and kept while a later slice still needs them:
+// a pre-copied image alternates between a pre-copy chunk and a chunk of
+// changed pages, and each is fetched once, not once per switch.
 class ChunkReader final : public storage::Reader {
  public:
   ChunkReader(std::shared_ptr<storage::Storage> store, std::string prefix,
@@ -75,7 +77,7 @@ class ChunkReader final : public storage::Reader {
         slices_(std::move(slices)),
         progress_(progress) {}
   ~ChunkReader() override {
-    for (auto& f : pending_) f.wait();
+    for (auto& f : fetches_) f.data.wait();
   }
 
   Result<size_t> Read(void* buf, size_t size) override {
@@ -85,48 +87,76 @@ class ChunkReader final : public storage::Reader {
     }
     if (slice_ == slices_.size()) return size_t{0};
     const Slice& s = slices_[slice_];
-    if (!have_current_ || !current_slice_.SameChunk(s)) {
+    if (current_ == nullptr || !current_slice_.SameChunk(s)) {
       Fill();
-      if (pending_.empty())
+      Fetch* f = Find(s);
+      if (f == nullptr)
         return Status::Internal("the chunk for " + file_->name + " was not fetched");
-      Result<std::string> next = pending_.front().get();
-      pending_.pop_front();
-      if (!next.ok()) return next.status();
-      current_ = std::move(next).value();
+      const Result<Chunk>& got = f->data.get();
+      if (!got.ok()) return got.status();
+      current_ = *got;
       current_slice_ = s;
-      have_current_ = true;
       Fill();
     }
     size_t n = std::min<uint64_t>(size, s.size - pos_);
-    std::memcpy(buf, current_.data() + s.from + pos_, n);
+    std::memcpy(buf, current_->data() + s.from + pos_, n);
     pos_ += n;
     return n;
   }
   uint64_t Size() const override { return file_->size; }
 
  private:
+  using Chunk = std::shared_ptr<const std::string>;
+  struct Fetch {
+    Slice key;
+    size_t last_use = 0;  // the last slice known to need it
+    std::shared_future<Result<Chunk>> data;
+  };
+
+  Fetch* Find(const Slice& s) {
+    for (auto& f : fetches_)
+      if (f.key.SameChunk(s)) return &f;
+    return nullptr;
+  }
+
   void Fill() {
-    while (pending_.size() < kReadAhead && next_ < slices_.size()) {
-      const Slice& s = slices_[next_++];
-      if (have_fetched_ && last_fetched_.SameChunk(s)) continue;
-      last_fetched_ = s;
-      have_fetched_ = true;
-      const StreamFile* source = s.source;
-      const ChunkRef ref = source->chunks[s.chunk];
-      std::string shard = storage::JoinLocation(prefix_, manifest_->shards[ref.shard].name);
-      pending_.push_back(
-          std::async(std::launch::async, [this, ref, shard, source]() -> Result<std::string> {
-            std::string stored, raw;
-            RETURN_IF_ERROR(store_->ReadRange(shard, ref.offset, ref.stored, &stored));
-            Status st = DecompressChunk(manifest_->compression, stored, ref.size, &raw);
-            if (!st.ok() || ChunkCrc32(raw.data(), raw.size()) != ref.crc32)
-              return Status::Corruption("image " + source->name + " is damaged in " + shard +
-                                        " at offset " + std::to_string(ref.offset) +
-                                        " (checksum mismatch); the checkpoint cannot be restored");
-            if (progress_ != nullptr) progress_->Add(ref.stored);
-            return raw;
-          }));
+    // Chunks no slice from here on needs are dropped.
+    std::erase_if(fetches_, [&](const Fetch& f) {
+      if (f.last_use >= slice_) return false;
+      f.data.wait();
+      return true;
+    });
+    for (; next_ < slices_.size(); ++next_) {
+      const Slice& s = slices_[next_];
+      if (Fetch* known = Find(s)) {
+        known->last_use = next_;
+        continue;
+      }
+      if (fetches_.size() >= kReadAhead) break;
+      fetches_.push_back(Fetch{s, next_, Start(s)});
     }
+  }
+
+  std::shared_future<Result<Chunk>> Start(const Slice& s) {
+    const StreamFile* source = s.source;
+    const ChunkRef ref = source->chunks[s.chunk];
+    std::string shard = storage::JoinLocation(prefix_, manifest_->shards[ref.shard].name);
+    return std::async(std::launch::async,
+                      [this, ref, shard, source]() -> Result<Chunk> {
+                        std::string stored;
+                        auto raw = std::make_shared<std::string>();
+                        RETURN_IF_ERROR(store_->ReadRange(shard, ref.offset, ref.stored, &stored));
+                        Status st =
+                            DecompressChunk(manifest_->compression, stored, ref.size, raw.get());
+                        if (!st.ok() || ChunkCrc32(raw->data(), raw->size()) != ref.crc32)
+                          return Status::Corruption(
+                              "image " + source->name + " is damaged in " + shard + " at offset " +
+                              std::to_string(ref.offset) +
+                              " (checksum mismatch); the checkpoint cannot be restored");
+                        if (progress_ != nullptr) progress_->Add(ref.stored);
+                        return Chunk(std::move(raw));
+                      })
+        .share();
   }
 
   std::shared_ptr<storage::Storage> store_;
@@ -135,13 +165,10 @@ class ChunkReader final : public storage::Reader {
   const StreamFile* file_;
   const std::vector<Slice> slices_;
   Progress* progress_;
-  size_t next_ = 0;  // the next slice Fill() looks at
-  Slice last_fetched_;
-  bool have_fetched_ = false;
-  std::deque<std::future<Result<std::string>>> pending_;
-  std::string current_;
+  size_t next_ = 0;             // the next slice Fill() looks at
+  std::vector<Fetch> fetches_;  // at most kReadAhead
+  Chunk current_;
   Slice current_slice_;
-  bool have_current_ = false;
   size_t slice_ = 0;  // the slice Read() is in, and how far
   uint64_t pos_ = 0;
 };

@@ -11,6 +11,12 @@
 
 namespace stasis::stream {
 
+namespace {
+// Marks, until Finish() numbers them, extents over this writer's own blobs
+// (changed pages) as against the index's blobs (the pre-copy's).
+constexpr uint32_t kOwnBlob = 1u << 31;
+}  // namespace
+
 // One image file: collects CRIU's bytes into chunk-sized pieces.
 class ShardedWriter::File final : public ImageFileSink {
  public:
@@ -82,7 +88,7 @@ class ShardedWriter::DedupFile final : public ImageFileSink {
       }
     }
     RETURN_IF_ERROR(changed_.sink->Append(p, n));
-    Add(changed_.id, changed_size_, n);
+    Add(changed_.id | kOwnBlob, changed_size_, n);
     changed_size_ += n;
     return Status::OK();
   }
@@ -124,7 +130,8 @@ Result<std::unique_ptr<ShardedWriter>> ShardedWriter::Open(
   std::unique_ptr<ShardedWriter> w(new ShardedWriter(options));
   for (int i = 0; i < options.shards; ++i) {
     auto shard = std::make_unique<Shard>();
-    shard->name = "shard-" + std::to_string(i) + "." + ShardExtension(options.compression);
+    shard->name =
+        options.shard_prefix + std::to_string(i) + "." + ShardExtension(options.compression);
     auto writer = store->NewWriter(storage::JoinLocation(prefix, shard->name));
     if (!writer.ok()) {
       w->Abort();
@@ -184,12 +191,6 @@ void ShardedWriter::SetExtents(size_t file, std::vector<Extent> extents, uint64_
   std::lock_guard lock(mu_);
   files_[file].extents = std::move(extents);
   files_[file].size = size;
-}
-
-Status ShardedWriter::Drain() {
-  std::unique_lock lock(mu_);
-  cv_.wait(lock, [&] { return !error_.ok() || queued_ == 0; });
-  return error_;
 }
 
 Status ShardedWriter::Submit(Chunk chunk) {
@@ -301,7 +302,9 @@ Status ShardedWriter::Finish(StreamManifest* manifest) {
   }
   for (size_t f = 0; f < files_.size(); ++f) {
     if (is_blob_[f]) continue;
-    for (Extent& e : files_[f].extents) e.blob = blob_number[e.blob];
+    // Own blobs follow the index's (the pre-copy's), which keep their numbers.
+    for (Extent& e : files_[f].extents)
+      if (e.blob & kOwnBlob) e.blob = external_blobs_ + blob_number[e.blob & ~kOwnBlob];
     manifest->files.push_back(std::move(files_[f]));
   }
   files_.clear();

@@ -7,7 +7,8 @@
 // For a pre-copy it also takes blobs (byte streams that are not images,
 // chunked the same way) and, once given a PageIndex, writes CRIU's pages
 // images as extents: pages found in the index point at where they already
-// are, and only the others are stored, in a blob of their own.
+// are (the pre-copy's blobs, in objects of their own committed before the
+// freeze), and only the others are stored, in a blob of this writer.
 #pragma once
 
 #include <condition_variable>
@@ -30,7 +31,8 @@ struct ShardedWriterOptions {
   int shards = 1;
   ChunkCompression compression = ChunkCompression::kLz4;
   size_t chunk_size = 4 << 20;
-  Progress* progress = nullptr;  // raw bytes taken from CRIU
+  std::string shard_prefix = "shard-";  // objects are <prefix><i>.<ext>
+  Progress* progress = nullptr;         // raw bytes taken from CRIU
 };
 
 class ShardedWriter final : public ImageSink {
@@ -43,18 +45,22 @@ class ShardedWriter final : public ImageSink {
 
   Result<std::unique_ptr<ImageFileSink>> Create(const std::string& name) override;
 
-  // A blob: its id is what PagePos::blob and extents name.
+  // A blob: its id is what PagePos::blob names. In a writer that holds only
+  // blobs (a pre-copy's) it is also the blob's number in the manifest.
   struct Blob {
     uint32_t id = 0;
     std::unique_ptr<ImageFileSink> sink;
   };
   Result<Blob> CreateBlob(const std::string& name);
   // From now on pages images (pages-*.img) are stored as extents against
-  // `index`, which must outlive the writer and take no more inserts.
-  void UsePageIndex(const PageIndex* index) { page_index_ = index; }
-  // Waits until every chunk handed over so far is compressed and appended
-  // to its shard's writer (so a pre-copy's work is done before a freeze).
-  Status Drain();
+  // `index`, which must outlive the writer and take no more inserts. The
+  // index's blobs are another writer's (the pre-copy's, numbered from 0 in
+  // its manifest); this one's own blobs are numbered after those
+  // `external_blobs` in the manifest Finish() makes (see MergePrecopy).
+  void UsePageIndex(const PageIndex* index, uint32_t external_blobs) {
+    page_index_ = index;
+    external_blobs_ = external_blobs;
+  }
 
   // After the capture succeeded: drains the queues, commits every shard and
   // fills `manifest` with the shards and files. On any failure every shard
@@ -93,6 +99,7 @@ class ShardedWriter final : public ImageSink {
   std::vector<StreamFile> files_;  // guarded by mu_: images and blobs
   std::vector<bool> is_blob_;      // guarded by mu_: per files_ entry
   const PageIndex* page_index_ = nullptr;
+  uint32_t external_blobs_ = 0;
   std::vector<std::vector<size_t>> seqs_;  // guarded by mu_: chunk seq per files_ chunk
   size_t queued_ = 0;                      // guarded by mu_
   size_t next_shard_ = 0;                  // guarded by mu_: where the search for a shard starts

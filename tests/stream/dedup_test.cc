@@ -9,6 +9,7 @@
 #include <random>
 
 #include "storage/local/local_storage.h"
+#include "stream/memory_precopy.h"
 #include "stream/page_index.h"
 #include "stream/sharded_reader.h"
 #include "stream/sharded_writer.h"
@@ -68,18 +69,31 @@ TEST_F(DedupTest, KnownPagesAreReferencedAndTheImageReadsBackExactly) {
   ShardedWriterOptions o;
   o.shards = 3;
   o.chunk_size = 64 * kPageSize;  // extents cross chunk edges
-  auto writer = ShardedWriter::Open(store_, dir_ + "/ckpt", o);
-  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  // The pre-copy's writer: two blobs (the first one empty, so that blob
+  // numbers are not all zero), committed first.
+  ShardedWriterOptions po = o;
+  po.shard_prefix = "precopy-";
+  po.shards = 2;
+  auto pre = ShardedWriter::Open(store_, dir_ + "/ckpt", po);
+  ASSERT_TRUE(pre.ok()) << pre.status().ToString();
   PageIndex index;
-  auto blob = (*writer)->CreateBlob("precopy-1");
-  ASSERT_TRUE(blob.ok());
+  auto empty = (*pre)->CreateBlob("precopy-1");
+  auto blob = (*pre)->CreateBlob("precopy-2");
+  ASSERT_TRUE(empty.ok() && blob.ok());
+  ASSERT_TRUE(empty->sink->Close().ok());
   for (size_t i = 0; i < known.size(); i += kPageSize) {
     index.Insert(HashPage(&known[i]), PagePos{blob->id, i});
     ASSERT_TRUE(blob->sink->Append(&known[i], kPageSize).ok());
   }
   ASSERT_TRUE(blob->sink->Close().ok());
-  ASSERT_TRUE((*writer)->Drain().ok());
-  (*writer)->UsePageIndex(&index);
+  StreamManifest precopy;
+  ASSERT_TRUE((*pre)->Finish(&precopy).ok());
+  ASSERT_EQ(precopy.blobs.size(), 2u);
+  EXPECT_TRUE(fs::exists(dir_ + "/ckpt/precopy-1.lz4"));
+
+  auto writer = ShardedWriter::Open(store_, dir_ + "/ckpt", o);
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  (*writer)->UsePageIndex(&index, 2);
 
   auto pages = (*writer)->Create("pages-1.img");
   auto other = (*writer)->Create("core-1.img");
@@ -92,13 +106,17 @@ TEST_F(DedupTest, KnownPagesAreReferencedAndTheImageReadsBackExactly) {
   ASSERT_TRUE((*other)->Close().ok());
   StreamManifest m;
   ASSERT_TRUE((*writer)->Finish(&m).ok());
+  MergePrecopy(std::move(precopy), &m);
+  ASSERT_EQ(m.shards.size(), 5u);
+  EXPECT_EQ(m.shards[0].name, "precopy-0.lz4");
+  EXPECT_EQ(m.shards[2].name, "shard-0.lz4");
 
   // Through JSON and back, as restore sees it.
   auto parsed = StreamManifestFromJson(StreamManifestToJson(m));
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
-  ASSERT_EQ(parsed->blobs.size(), 2u);
-  EXPECT_EQ(parsed->blobs[1].name, "changed-pages-1.img");
-  EXPECT_EQ(parsed->blobs[1].size, 40 * kPageSize + 4) << "only the new pages are stored";
+  ASSERT_EQ(parsed->blobs.size(), 3u);
+  EXPECT_EQ(parsed->blobs[2].name, "changed-pages-1.img");
+  EXPECT_EQ(parsed->blobs[2].size, 40 * kPageSize + 4) << "only the new pages are stored";
   const StreamFile* img = nullptr;
   for (const auto& f : parsed->files)
     if (f.name == "pages-1.img") img = &f;

@@ -75,14 +75,19 @@ class ShardedCheckpointTest : public ::testing::TestWithParam<Case> {
     o.shards = c.shards;
     o.compression = c.compression;
     o.chunk_size = 1 << 20;  // small chunks: 64 of them, spread over every shard
+    StreamManifest precopy;
+    if (pre_copy) {
+      ShardedWriterOptions po = o;
+      po.shard_prefix = "precopy-";
+      auto pre = ShardedWriter::Open(store_, prefix, po);
+      if (!pre.ok()) return pre.status();
+      auto round = PrecopyMemory({pid}, "precopy-1", 0, pre->get(), &index_);
+      if (!round.ok()) return round.status();
+      RETURN_IF_ERROR((*pre)->Finish(&precopy));
+    }
     auto writer = ShardedWriter::Open(store_, prefix, o);
     if (!writer.ok()) return writer.status();
-    if (pre_copy) {
-      auto round = PrecopyMemory({pid}, "precopy-1", writer->get(), &index_);
-      if (!round.ok()) return round.status();
-      RETURN_IF_ERROR((*writer)->Drain());
-      (*writer)->UsePageIndex(&index_);
-    }
+    if (pre_copy) (*writer)->UsePageIndex(&index_, static_cast<uint32_t>(precopy.blobs.size()));
     std::string images = dir_ + "/dump-images";
     fs::create_directories(images);
     auto capture = ImageCapture::Listen(images);
@@ -102,6 +107,7 @@ class ShardedCheckpointTest : public ::testing::TestWithParam<Case> {
     }
     StreamManifest m;
     RETURN_IF_ERROR((*writer)->Finish(&m));
+    if (pre_copy) MergePrecopy(std::move(precopy), &m);
     auto mw = store_->NewWriter(prefix + "/" + kStreamManifestName);
     if (!mw.ok()) return mw.status();
     std::string json = StreamManifestToJson(m);
