@@ -6,7 +6,10 @@
 #             `tar` with zstd, `aws s3 cp` (and back: cp, untar, restore);
 #   local     stasis to a local directory (plain archive, lz4);
 #   s3-plain  stasis to S3, one archive (lz4);
-#   s3-N      stasis streamed to S3 in N shards (lz4), N = 1, 2, 4.
+#   s3-N      stasis streamed to S3 in N shards (lz4), N = 1, 2, 4;
+#   s3-4-pre  the same with N = 4 and --pre-dump: memory copied while the
+#             process runs, then a freeze only for what changed (memhog is
+#             idle once filled: the pre-copy's best case).
 # Per case: dump time, frozen time (process stopped), restore time, CPU
 # seconds (stasis: daemon + CRIU; others: every command), stasis's peak RSS,
 # bytes stored, and the ratios to the floor and to the scripted pipeline.
@@ -166,6 +169,8 @@ print(json.dumps({"case": name, "mib": int(mib), "content": content,
                   "stored": d["size"], "rss_mib": float(peak)}))
 PY
   "$STASIS" job kill "$jid" >/dev/null
+  # The S3 server keeps everything on tmpfs: make room for the next case.
+  "$STASIS" checkpoint delete "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["path"])' <<<"$dump")" >/dev/null
   "$STASIS" job delete "$jid" --force >/dev/null 2>&1 || true
 }
 
@@ -176,6 +181,7 @@ for mib in $SIZES; do
     case_stasis local "$mib" "$content" --dir "$W/ckpt" --stream 0
     case_stasis s3-plain "$mib" "$content" --dir s3://bench/plain --stream 0
     for n in 1 2 4; do case_stasis "s3-$n" "$mib" "$content" --dir "s3://bench/s$n" --stream "$n"; done
+    case_stasis s3-4-pre "$mib" "$content" --dir s3://bench/p4 --stream 4 --pre-dump
     echo "done: $mib MiB $content" >&2
   done
 done
@@ -186,17 +192,20 @@ rows = [json.loads(l) for l in open(sys.argv[1])]
 out = sys.argv[2]
 def find(mib, content, case):
     return next(r for r in rows if r["mib"] == mib and r["content"] == content and r["case"] == case)
-lines = ["| MiB | content | case | dump s | frozen s | restore s | CPU s | stasis RSS MiB | stored MiB | dump / floor | dump / scripted | restore / scripted |",
-         "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+lines = ["| MiB | content | case | dump s | frozen s | restore s | CPU s | stasis RSS MiB | stored MiB | dump / floor | dump / scripted | restore / scripted | frozen / s3-4 |",
+         "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
 for r in rows:
     floor, scripted = find(r["mib"], r["content"], "floor"), find(r["mib"], r["content"], "scripted")
     r["dump_vs_floor"] = r["dump_s"] / floor["dump_s"]
     r["dump_vs_scripted"] = r["dump_s"] / scripted["dump_s"]
     r["restore_vs_scripted"] = r["restore_s"] / scripted["restore_s"]
+    full = next((x for x in rows if x["mib"] == r["mib"] and x["content"] == r["content"] and x["case"] == "s3-4"), None)
+    r["frozen_vs_s3_4"] = r["frozen_s"] / full["frozen_s"] if full else None
     rss = "-" if r["rss_mib"] is None else f'{r["rss_mib"]:.0f}'
     lines.append(f'| {r["mib"]} | {r["content"]} | {r["case"]} | {r["dump_s"]:.2f} | {r["frozen_s"]:.2f} | '
                  f'{r["restore_s"]:.2f} | {r["cpu_s"]:.2f} | {rss} | {r["stored"] / 2**20:.0f} | '
-                 f'{r["dump_vs_floor"]:.2f}x | {r["dump_vs_scripted"]:.2f}x | {r["restore_vs_scripted"]:.2f}x |')
+                 f'{r["dump_vs_floor"]:.2f}x | {r["dump_vs_scripted"]:.2f}x | {r["restore_vs_scripted"]:.2f}x | '
+                 + ("-" if r["frozen_vs_s3_4"] is None else f'{r["frozen_vs_s3_4"]:.2f}x') + " |")
 open(f"{out}/checkpoint.md", "w").write("\n".join(lines) + "\n")
 json.dump(rows, open(f"{out}/checkpoint.json", "w"), indent=1)
 print("\n".join(lines))
@@ -207,10 +216,10 @@ try:
 except ImportError:
     print("(matplotlib not installed: no chart)")
     sys.exit(0)
-cases = [c for c in ["floor", "scripted", "local", "s3-plain", "s3-1", "s3-2", "s3-4"] if any(r["case"] == c for r in rows)]
+cases = [c for c in ["floor", "scripted", "local", "s3-plain", "s3-1", "s3-2", "s3-4", "s3-4-pre"] if any(r["case"] == c for r in rows)]
 groups = sorted({(r["mib"], r["content"]) for r in rows})
-fig, axes = plt.subplots(1, 2, figsize=(13, 5))
-for ax, metric, title in ((axes[0], "dump_s", "dump (s)"), (axes[1], "restore_s", "restore (s)")):
+fig, axes = plt.subplots(1, 3, figsize=(18, 5))
+for ax, metric, title in ((axes[0], "dump_s", "dump (s)"), (axes[1], "frozen_s", "frozen (s)"), (axes[2], "restore_s", "restore (s)")):
     width = 0.8 / len(cases)
     for i, c in enumerate(cases):
         vals = [find(m, ct, c)[metric] for m, ct in groups]

@@ -25,6 +25,7 @@ Result<std::unique_ptr<S3Storage>> S3Storage::Open(const S3Options& options, con
   std::unique_ptr<S3Storage> storage(new S3Storage(options, std::move(access)));
   std::string state_file =
       options.state_dir.empty() ? "" : options.state_dir + "/s3-pending-aborts.json";
+  storage->part_budget_ = std::make_shared<PartBudget>(options.concurrency + 1);
   storage->janitor_ = std::make_unique<AbortJanitor>(
       state_file,
       [raw = storage.get()](const std::string& bucket) -> Result<std::shared_ptr<S3Client>> {
@@ -56,8 +57,9 @@ Result<std::unique_ptr<storage::Writer>> S3Storage::NewWriter(const std::string&
     return Status::InvalidArgument(location + " names a bucket, not an object");
   if (target.first->HeadObject(target.second).ok())
     return Status::AlreadyExists(location + " already exists");
-  return std::unique_ptr<storage::Writer>(new S3Writer(
-      target.first, target.second, options_.part_size, options_.concurrency, janitor_.get()));
+  return std::unique_ptr<storage::Writer>(new S3Writer(target.first, target.second,
+                                                       options_.part_size, options_.concurrency,
+                                                       janitor_.get(), part_budget_));
 }
 
 Result<std::unique_ptr<storage::Reader>> S3Storage::NewReader(const std::string& location) {

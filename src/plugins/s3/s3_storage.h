@@ -10,6 +10,7 @@
 
 #include "plugins/s3/abort_janitor.h"
 #include "plugins/s3/credentials.h"
+#include "plugins/s3/part_budget.h"
 #include "plugins/s3/s3_client.h"
 #include "plugins/s3/s3_options.h"
 #include "storage/storage.h"
@@ -51,7 +52,9 @@ class S3Storage final : public storage::Storage {
   const ResolvedAccess access_;
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<S3Client>> clients_;  // guarded by mu_
-  std::unique_ptr<AbortJanitor> janitor_;                     // last: stops before the clients go
+  // Every upload's parts together: part_size x (concurrency + 1) bytes.
+  std::shared_ptr<PartBudget> part_budget_;
+  std::unique_ptr<AbortJanitor> janitor_;  // last: stops before the clients go
 };
 
 }  // namespace stasis::s3

@@ -5,12 +5,13 @@
 namespace stasis::s3 {
 
 S3Writer::S3Writer(std::shared_ptr<S3Client> client, std::string key, size_t part_size,
-                   int concurrency, AbortJanitor* janitor)
+                   int concurrency, AbortJanitor* janitor, std::shared_ptr<PartBudget> budget)
     : client_(std::move(client)),
       key_(std::move(key)),
       part_size_(part_size),
       concurrency_(std::max(1, concurrency)),
-      janitor_(janitor) {
+      janitor_(janitor),
+      budget_(std::move(budget)) {
   buffer_.reserve(part_size_);
 }
 
@@ -54,6 +55,16 @@ Status S3Writer::Flush() {
     return !error_.ok() || static_cast<int>(queue_.size()) + in_flight_ < concurrency_ + 1;
   });
   if (!error_.ok()) return error_;
+  if (budget_) {
+    // Not under mu_: the workers must be able to finish parts meanwhile.
+    lock.unlock();
+    budget_->Acquire();
+    lock.lock();
+    if (!error_.ok()) {
+      budget_->Release();
+      return error_;
+    }
+  }
   queue_.push_back({next_part_++, std::move(buffer_)});
   // A sent part's buffer, if one is back: its pages are already mapped.
   if (!spare_.empty()) {
@@ -81,6 +92,7 @@ void S3Writer::Worker() {
     }
     auto done =
         client_->UploadPart(key_, upload_id_, part.number, part.data.data(), part.data.size());
+    ReleaseSlots(1);
     std::lock_guard lock(mu_);
     --in_flight_;
     spare_.push_back(std::move(part.data));
@@ -88,6 +100,7 @@ void S3Writer::Worker() {
       completed_.push_back(*done);
     } else if (error_.ok()) {
       error_ = done.status();
+      ReleaseSlots(queue_.size());
       queue_.clear();  // no point sending more of a doomed upload
     }
     cv_.notify_all();
@@ -132,6 +145,7 @@ void S3Writer::Abort() noexcept {
   done_ = true;
   {
     std::lock_guard lock(mu_);
+    ReleaseSlots(queue_.size());
     queue_.clear();
   }
   StopWorkers();

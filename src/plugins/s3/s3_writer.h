@@ -2,8 +2,9 @@
 // Commit(); larger ones become a multipart upload whose parts are sent by
 // `concurrency` workers while the caller keeps appending. Memory is bounded:
 // at most concurrency + 1 part buffers exist, and Append() waits for a free
-// one. Nothing is visible until CompleteMultipartUpload; any failure, Abort()
-// or destruction without Commit() aborts the upload.
+// one, and for a slot of the storage's PartBudget, which all its writers
+// share. Nothing is visible until CompleteMultipartUpload; any failure,
+// Abort() or destruction without Commit() aborts the upload.
 #pragma once
 
 #include <condition_variable>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "plugins/s3/abort_janitor.h"
+#include "plugins/s3/part_budget.h"
 #include "plugins/s3/s3_client.h"
 #include "storage/storage.h"
 
@@ -22,9 +24,10 @@ namespace stasis::s3 {
 
 class S3Writer final : public storage::Writer {
  public:
-  // `janitor`, when given, takes over an upload whose abort failed.
+  // `janitor`, when given, takes over an upload whose abort failed;
+  // `budget`, when given, bounds the parts of all writers sharing it.
   S3Writer(std::shared_ptr<S3Client> client, std::string key, size_t part_size, int concurrency,
-           AbortJanitor* janitor = nullptr);
+           AbortJanitor* janitor = nullptr, std::shared_ptr<PartBudget> budget = nullptr);
   ~S3Writer() override;
 
   Status Append(const void* data, size_t size) override;
@@ -42,12 +45,16 @@ class S3Writer final : public storage::Writer {
   void Worker();
   Status FirstError();
   void StopWorkers();
+  void ReleaseSlots(size_t n) {
+    if (budget_) budget_->Release(static_cast<int>(n));
+  }
 
   const std::shared_ptr<S3Client> client_;
   const std::string key_;
   const size_t part_size_;
   const int concurrency_;
   AbortJanitor* const janitor_;
+  const std::shared_ptr<PartBudget> budget_;
 
   std::string buffer_;
   uint64_t bytes_ = 0;

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include "plugins/s3/endpoint.h"
 #include "plugins/s3/s3_reader.h"
@@ -138,31 +139,70 @@ TEST_P(S3PayloadTest, ParallelWriterAndReaderRoundTrip) {
   std::shared_ptr<S3Client> c = Client("ckpt", "S3RVER", "", GetParam());
   EXPECT_EQ(c->signs_payload(), std::string(GetParam()) == "always");
   std::string data = RandomBytes((23 << 20) + 321, 4);
+  // One key per case: the cases of this suite share one server.
+  const std::string key = std::string("stream/big-") + GetParam() + ".bin";
   {
-    S3Writer w(c, "stream/big.bin", 5 << 20, 3);
+    S3Writer w(c, key, 5 << 20, 3);
     // Odd append sizes cross part boundaries everywhere.
     for (size_t off = 0; off < data.size();) {
       size_t n = std::min<size_t>(1234567, data.size() - off);
       ASSERT_TRUE(w.Append(data.data() + off, n).ok());
       off += n;
     }
-    EXPECT_FALSE(c->HeadObject("stream/big.bin").ok()) << "visible before Commit()";
+    EXPECT_FALSE(c->HeadObject(key).ok()) << "visible before Commit()";
     ASSERT_TRUE(w.Commit().ok());
     EXPECT_EQ(w.BytesWritten(), data.size());
   }
-  auto head = c->HeadObject("stream/big.bin");
+  auto head = c->HeadObject(key);
   ASSERT_TRUE(head.ok());
   EXPECT_EQ(head->size, data.size());
-  S3Reader r(c, "stream/big.bin", head->size, 5 << 20, 3);
+  S3Reader r(c, key, head->size, 5 << 20, 3);
   EXPECT_TRUE(ReadAll(r) == data) << "read back different bytes";
 
   std::string out = TempPath("stream.bin");
-  Shell(server_->Aws("s3 cp s3://ckpt/stream/big.bin " + out + " --only-show-errors"));
+  Shell(server_->Aws("s3 cp s3://ckpt/" + key + " " + out + " --only-show-errors"));
   std::ifstream in(out, std::ios::binary);
   std::stringstream ss;
   ss << in.rdbuf();
   std::remove(out.c_str());
   EXPECT_TRUE(ss.str() == data) << "the AWS CLI read back different bytes";
+}
+
+// The shards of a streamed dump upload side by side through one budget:
+// together they never hold more parts than it has slots, every slot comes
+// back, and every object is whole.
+TEST_F(S3ClientTest, WritersSharingAPartBudgetStayWithinIt) {
+  std::shared_ptr<S3Client> c = Client();
+  auto budget = std::make_shared<PartBudget>(3);
+  std::vector<std::string> data(4);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = RandomBytes((17 << 20) + i * 4096, 10 + i);
+  std::vector<std::thread> writers;
+  writers.reserve(data.size());
+  std::vector<Status> results(data.size());
+  for (size_t i = 0; i < data.size(); ++i) {
+    writers.emplace_back([&, i] {
+      S3Writer w(c, "shared/" + std::to_string(i), 5 << 20, 4, nullptr, budget);
+      for (size_t off = 0; off < data[i].size(); off += 1 << 20) {
+        Status st = w.Append(data[i].data() + off, std::min<size_t>(1 << 20, data[i].size() - off));
+        if (!st.ok()) {
+          results[i] = st;
+          return;
+        }
+      }
+      results[i] = w.Commit();
+    });
+  }
+  for (auto& t : writers) t.join();
+  for (size_t i = 0; i < data.size(); ++i) {
+    ASSERT_TRUE(results[i].ok()) << results[i].ToString();
+    auto head = c->HeadObject("shared/" + std::to_string(i));
+    ASSERT_TRUE(head.ok());
+    S3Reader r(c, "shared/" + std::to_string(i), head->size, 5 << 20, 2);
+    EXPECT_TRUE(ReadAll(r) == data[i]) << "object " << i << " differs";
+  }
+  EXPECT_LE(budget->peak(), 3);
+  EXPECT_GE(budget->peak(), 2) << "the writers never overlapped: the test proves nothing";
+  EXPECT_EQ(budget->free_slots(), 3) << "a slot was not given back";
 }
 
 TEST_F(S3ClientTest, SmallObjectsAreOnePutAndUncommittedOnesNeverAppear) {
