@@ -142,8 +142,18 @@ case_scripted() {  # MIB CONTENT
   aws --endpoint-url "$ENDPOINT" s3 rm "s3://bench/scripted/$1-$2.tar.zst" --only-show-errors
 }
 
+# A fresh daemon per case, so its peak RSS is that case's own and not what
+# the allocator kept from the case before.
+restart_daemon() {
+  kill "$DAEMON" 2>/dev/null || true
+  while kill -0 "$DAEMON" 2>/dev/null; do sleep 0.1; done
+  "$STASIS" daemon start --detach >/dev/null
+  DAEMON=$(cat "$W/state/daemon.pid")
+}
+
 case_stasis() {  # NAME MIB CONTENT DUMP_ARGS...
   local name=$1 mib=$2 content=$3; shift 3
+  restart_daemon
   local jid="b-$name-$mib-$content"
   "$STASIS" run process --jid "$jid" -- "$MEMHOG" "$mib" "$content" >/dev/null
   local log
