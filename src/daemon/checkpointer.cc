@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "common/time_format.h"
 #include "common/unique_fd.h"
+#include "daemon/dump_recovery.h"
 #include "daemon/streamed_checkpoint.h"
 #include "jobs/process_tree.h"
 #include "storage/counting.h"
@@ -110,7 +111,15 @@ bool LooksLikeCheckpointName(const std::string& name) {
 
 Checkpointer::Checkpointer(const config::Config* config, criu::Engine* engine, JobManager* jobs,
                            jobs::Registry* registry)
-    : config_(config), engine_(engine), jobs_(jobs), registry_(registry) {}
+    : config_(config),
+      engine_(engine),
+      jobs_(jobs),
+      registry_(registry),
+      journal_(config->state_dir + "/dumps") {}
+
+void Checkpointer::RecoverInterruptedDumps() {
+  daemon::RecoverInterruptedDumps(&journal_, config_->state_dir + "/work");
+}
 
 Result<std::string> Checkpointer::NewWorkDir(const std::string& prefix) {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -243,6 +252,22 @@ Result<DumpOutcome> Checkpointer::Dump(const DumpTarget& target, const DumpSetti
   header.shell_job = s.shell_job;
   header.file_locks = s.file_locks;
   header.ext_unix_sk = s.ext_unix_sk;
+
+  // Written before anything is frozen: if the daemon dies from here on, its
+  // next start resumes the process and removes what was half written.
+  DumpJournalEntry entry;
+  entry.pid = pid;
+  auto start_time = jobs::ProcessStartTime(pid);
+  entry.start_time = start_time.ok() ? *start_time : 0;
+  entry.job_id = jid;
+  entry.location = location;
+  entry.streamed = shards > 0;
+  ASSIGN_OR_RETURN(std::string journal_id, journal_.Begin(entry));
+  struct JournalScope {
+    DumpJournal* journal;
+    std::string id;
+    ~JournalScope() { journal->End(id); }
+  } journal_scope{&journal_, journal_id};
 
   Progress no_display;
   Progress& progress = s.progress ? *s.progress : no_display;

@@ -18,6 +18,7 @@
 #include "common/unique_fd.h"
 #include "config/config.h"
 #include "criu/engine.h"
+#include "daemon/dump_journal.h"
 #include "daemon/job_manager.h"
 #include "jobs/job_record.h"
 #include "storage/storage.h"
@@ -86,6 +87,9 @@ class Checkpointer {
   Result<std::vector<CheckpointSummary>> ListJob(const std::string& jid);
   Result<CheckpointSummary> Inspect(const std::string& location);
   Status Delete(const std::string& location);
+  // At start: resumes what dumps of an earlier run left frozen and removes
+  // their unfinished checkpoints (dump_recovery.h).
+  void RecoverInterruptedDumps();
 
  private:
   Result<std::string> LatestLocationFor(const std::string& jid, const std::string& dir);
@@ -107,6 +111,7 @@ class Checkpointer {
   criu::Engine* engine_;
   JobManager* jobs_;
   jobs::Registry* registry_;
+  DumpJournal journal_;  // dumps in progress, for recovery after a crash
 };
 
 // True for names stasis gives plain checkpoints: dump-*.tar[.gz|.lz4|.zst].

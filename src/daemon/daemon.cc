@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <thread>
 
 #include "common/log.h"
 #include "common/unique_fd.h"
@@ -102,6 +103,12 @@ int Serve(const config::Config& config, int report_fd) {
   st = jobs.Reconcile();
   if (!st.ok()) return fail(st.message());
   Checkpointer checkpointer(&config, engine_ptr, &jobs, registry->get());
+  // In the background: it may wait for an orphaned CRIU to let go of a tree.
+  std::thread recovery([&checkpointer] { checkpointer.RecoverInterruptedDumps(); });
+  struct JoinAtExit {
+    std::thread& t;
+    ~JoinAtExit() { t.join(); }
+  } join_recovery{recovery};
   DaemonService service(&config, engine_ptr, &jobs, &checkpointer, registry->get());
 
   // SIGTERM/SIGINT are taken by sigwait below, never by gRPC's threads.

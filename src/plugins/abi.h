@@ -92,6 +92,9 @@ typedef struct stasis_plugin_v1 {
    * an object into buf, for streamed checkpoints' random access. */
   int (*read_range)(stasis_storage* s, const char* location, uint64_t offset, size_t size,
                     void* buf, stasis_error* err);
+  /* Appended (check struct_size): removes what unfinished writes left at or
+   * under `location` (open multipart uploads); committed objects stay. */
+  int (*remove_incomplete)(stasis_storage* s, const char* location, stasis_error* err);
 } stasis_plugin_v1;
 
 /* The size of the first published layout; fields after it are optional. */

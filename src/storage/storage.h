@@ -79,6 +79,11 @@ class Storage {
   // OK when objects can be created under `dir` (used by health and up front
   // by dump, so a dump fails before the process is frozen).
   virtual Status CheckWritable(const std::string& dir) = 0;
+  // Removes what writers that never committed left at `location` or under
+  // it (a prefix): local temp files, open S3 multipart uploads. Committed
+  // objects stay. For recovery after the daemon died in the middle of a
+  // dump; OK when there is nothing to remove.
+  virtual Status RemoveIncomplete(const std::string& location) = 0;
 };
 
 }  // namespace stasis::storage

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "storage/local/free_space.h"
+#include "storage/local/local_internal.h"
 #include "storage/storage_registry.h"
 
 namespace stasis::storage {
@@ -87,6 +88,30 @@ TEST_F(LocalStorageTest, DestroyWithoutCommitLeavesNothing) {
   (*w)->Abort();
   EXPECT_FALSE((*w)->Commit().ok());
   EXPECT_TRUE(RawNames().empty());
+}
+
+// What a writer leaves when the daemon dies before Commit() or Abort(): its
+// temp file. RemoveIncomplete takes those of the object, and every one
+// inside a prefix directory, and nothing else.
+TEST_F(LocalStorageTest, RemoveIncompleteTakesOnlyUnfinishedWrites) {
+  std::string own = TempNameFor("dump-1.tar.zst");
+  std::string other = TempNameFor("dump-10.tar.zst");
+  std::ofstream(dir_ + "/" + own) << "half";
+  std::ofstream(dir_ + "/" + other) << "another dump's";
+  std::ofstream(dir_ + "/dump-1.tar.zst.keep") << "not a temp file";
+  fs::create_directory(dir_ + "/dump-2");
+  std::ofstream(dir_ + "/dump-2/shard-0.lz4") << "committed";
+  std::ofstream(dir_ + "/dump-2/" + TempNameFor("shard-1.lz4")) << "half";
+
+  ASSERT_TRUE(storage_.RemoveIncomplete(dir_ + "/dump-1.tar.zst").ok());
+  EXPECT_FALSE(fs::exists(dir_ + "/" + own));
+  EXPECT_TRUE(fs::exists(dir_ + "/" + other)) << "another object's temp file was removed";
+  EXPECT_TRUE(fs::exists(dir_ + "/dump-1.tar.zst.keep"));
+
+  ASSERT_TRUE(storage_.RemoveIncomplete(dir_ + "/dump-2").ok());
+  EXPECT_TRUE(fs::exists(dir_ + "/dump-2/shard-0.lz4")) << "a committed shard was removed";
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir_ + "/dump-2"), fs::directory_iterator()), 1);
+  EXPECT_TRUE(storage_.RemoveIncomplete(dir_ + "/nowhere/x").ok()) << "nothing to do is fine";
 }
 
 TEST_F(LocalStorageTest, NeverOverwrites) {

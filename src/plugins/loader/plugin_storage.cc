@@ -126,6 +126,16 @@ Status PluginStorage::Remove(const std::string& location) {
   return ToStatus(lib_->api()->remove(s_, location.c_str(), &e.c), e);
 }
 
+Status PluginStorage::RemoveIncomplete(const std::string& location) {
+  const stasis_plugin_v1* api = lib_->api();
+  if (api->struct_size <
+          offsetof(stasis_plugin_v1, remove_incomplete) + sizeof(api->remove_incomplete) ||
+      api->remove_incomplete == nullptr)
+    return Status::OK();  // an older plugin has nothing to offer here
+  ErrorSink e;
+  return ToStatus(api->remove_incomplete(s_, location.c_str(), &e.c), e);
+}
+
 Status PluginStorage::CheckWritable(const std::string& dir) {
   ErrorSink e;
   return ToStatus(lib_->api()->check_writable(s_, dir.c_str(), &e.c), e);

@@ -24,6 +24,7 @@ class PluginStorage final : public storage::Storage {
   Result<std::vector<storage::ObjectInfo>> List(const std::string& dir) override;
   Result<storage::ObjectInfo> Stat(const std::string& location) override;
   Status Remove(const std::string& location) override;
+  Status RemoveIncomplete(const std::string& location) override;
   Status CheckWritable(const std::string& dir) override;
 
   struct HealthCheck {

@@ -135,6 +135,10 @@ int ReadRange(stasis_storage* s, const char* location, uint64_t offset, size_t s
   return Report(st, err);
 }
 
+int RemoveIncomplete(stasis_storage* s, const char* location, stasis_error* err) {
+  return Report(s->impl->RemoveIncomplete(location), err);
+}
+
 const stasis_plugin_v1 kPlugin = {
     sizeof(stasis_plugin_v1),
     STASIS_PLUGIN_ABI_VERSION,
@@ -160,6 +164,7 @@ const stasis_plugin_v1 kPlugin = {
     CheckWritable,
     Health,
     ReadRange,
+    RemoveIncomplete,
 };
 
 }  // namespace

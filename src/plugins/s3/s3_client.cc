@@ -367,6 +367,29 @@ Result<ListResult> S3Client::List(const std::string& prefix, bool shallow) {
   return out;
 }
 
+Result<std::vector<OpenUpload>> S3Client::ListMultipartUploads(const std::string& prefix) {
+  std::vector<OpenUpload> out;
+  std::string key_marker, id_marker;
+  for (;;) {
+    Call c{"GET", "", {{"uploads", ""}, {"prefix", prefix}}, {}};
+    if (!key_marker.empty()) c.query.emplace_back("key-marker", key_marker);
+    if (!id_marker.empty()) c.query.emplace_back("upload-id-marker", id_marker);
+    ASSIGN_OR_RETURN(HttpResponse r,
+                     Send(c, "listing of the open uploads in s3://" + bucket_ + "/" + prefix));
+    tinyxml2::XMLDocument doc;
+    if (doc.Parse(r.body.data(), r.body.size()) != tinyxml2::XML_SUCCESS)
+      return Status::Unavailable("S3 sent an unreadable upload listing for s3://" + bucket_);
+    const auto* root = doc.FirstChildElement("ListMultipartUploadsResult");
+    for (const auto* e = root ? root->FirstChildElement("Upload") : nullptr; e;
+         e = e->NextSiblingElement("Upload"))
+      out.push_back({XmlText(e, "Key"), XmlText(e, "UploadId")});
+    key_marker = XmlText(root, "NextKeyMarker");
+    id_marker = XmlText(root, "NextUploadIdMarker");
+    if (XmlText(root, "IsTruncated") != "true" || key_marker.empty()) break;
+  }
+  return out;
+}
+
 Status S3Client::DeleteObject(const std::string& key) {
   Call c{"DELETE", key, {}, {}};
   return Send(c, "delete of s3://" + bucket_ + "/" + key).status();

@@ -35,6 +35,11 @@ struct ListResult {
   std::vector<std::string> prefixes;  // common prefixes (with delimiter "/")
 };
 
+struct OpenUpload {
+  std::string key;
+  std::string upload_id;
+};
+
 struct CompletedPart {
   int number = 0;
   std::string etag;
@@ -59,6 +64,8 @@ class S3Client {
   Status CompleteMultipartUpload(const std::string& key, const std::string& upload_id,
                                  const std::vector<CompletedPart>& parts);
   Status AbortMultipartUpload(const std::string& key, const std::string& upload_id);
+  // The multipart uploads open under `prefix`, following the markers.
+  Result<std::vector<OpenUpload>> ListMultipartUploads(const std::string& prefix);
   Result<ObjectHead> HeadObject(const std::string& key);
   // Bytes [offset, offset + size) of the object.
   Result<std::string> GetRange(const std::string& key, uint64_t offset, uint64_t size);

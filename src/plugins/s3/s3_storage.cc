@@ -139,6 +139,22 @@ Status S3Storage::Remove(const std::string& location) {
   return target.first->DeleteObject(target.second);
 }
 
+Status S3Storage::RemoveIncomplete(const std::string& location) {
+  ASSIGN_OR_RETURN(auto target, ClientFor(location));
+  const std::string& key = target.second;
+  ASSIGN_OR_RETURN(auto open, target.first->ListMultipartUploads(key));
+  Status first;
+  for (const OpenUpload& u : open) {
+    // The object itself, or anything under it as a prefix; not "key2".
+    if (u.key != key && !(u.key.size() > key.size() && u.key.starts_with(key) &&
+                          (key.ends_with('/') || u.key[key.size()] == '/')))
+      continue;
+    Status st = target.first->AbortMultipartUpload(u.key, u.upload_id);
+    if (!st.ok() && st.code() != StatusCode::kNotFound && first.ok()) first = st;
+  }
+  return first;
+}
+
 Status S3Storage::CheckEndpoint() {
   ASSIGN_OR_RETURN(BucketEndpoint endpoint, ResolveServiceEndpoint(options_, access_.region));
   S3Client client(options_, access_.credentials, access_.region, "", endpoint);

@@ -30,6 +30,7 @@ class S3Storage final : public storage::Storage {
   Result<std::vector<storage::ObjectInfo>> List(const std::string& dir) override;
   Result<storage::ObjectInfo> Stat(const std::string& location) override;
   Status Remove(const std::string& location) override;
+  Status RemoveIncomplete(const std::string& location) override;
   Status CheckWritable(const std::string& dir) override;
 
   // OK when the service endpoint answers and accepts these credentials'

@@ -45,6 +45,13 @@ bool IsTempName(std::string_view name) {
          name.find(kPartialMarker) != std::string_view::npos;
 }
 
+bool IsTempNameFor(std::string_view temp, std::string_view name) {
+  std::string head = ".";
+  head += name.substr(0, kMaxNameInTempName);
+  head += kPartialMarker;
+  return temp.size() == head.size() + 16 && temp.substr(0, head.size()) == head;
+}
+
 Result<std::string> LocalPath(const std::string& location) {
   ASSIGN_OR_RETURN(Location loc, ParseLocation(location));
   if (loc.scheme != "file") return Status::InvalidArgument(location + " is not a local path");

@@ -14,6 +14,8 @@ namespace stasis::storage {
 // anyone cleaning up after a crash, and unique without coordination.
 std::string TempNameFor(std::string_view name);
 bool IsTempName(std::string_view name);
+// True when `temp` is a temp name TempNameFor(`name`) could have made.
+bool IsTempNameFor(std::string_view temp, std::string_view name);
 
 // The absolute path behind a "/path" or "file:///path" location.
 Result<std::string> LocalPath(const std::string& location);

@@ -7,6 +7,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <functional>
+#include <string_view>
+#include <vector>
 
 #include "storage/local/local_internal.h"
 #include "storage/local/local_reader.h"
@@ -93,6 +96,41 @@ Result<ObjectInfo> LocalStorage::Stat(const std::string& location) {
     return ErrnoStatus("cannot stat " + path, err);
   }
   return InfoFrom(location, SplitPath(path).second, st);
+}
+
+namespace {
+// Unlinks the temp files in `dir_fd` whose names `match` accepts.
+void UnlinkTempFiles(int dir_fd, const std::function<bool(std::string_view)>& match) {
+  int fd = ::dup(dir_fd);
+  DIR* d = fd >= 0 ? ::fdopendir(fd) : nullptr;
+  if (d == nullptr) {
+    if (fd >= 0) ::close(fd);
+    return;
+  }
+  std::vector<std::string> doomed;
+  while (dirent* e = ::readdir(d)) {
+    std::string_view name = e->d_name;
+    if (IsTempName(name) && match(name)) doomed.emplace_back(name);
+  }
+  ::closedir(d);
+  for (const auto& name : doomed) ::unlinkat(dir_fd, name.c_str(), 0);
+  if (!doomed.empty()) ::fsync(dir_fd);
+}
+}  // namespace
+
+Status LocalStorage::RemoveIncomplete(const std::string& location) {
+  ASSIGN_OR_RETURN(std::string path, LocalPath(location));
+  auto [dir, name] = SplitPath(path);
+  auto dir_fd = OpenDirectory(dir);
+  if (!dir_fd.ok())
+    return dir_fd.status().code() == StatusCode::kNotFound ? Status::OK() : dir_fd.status();
+  // Temp files of the object itself, then everything unfinished inside it
+  // when it is a prefix (a directory).
+  const std::string own = name;  // clang-tidy (clang 14) cannot see a captured structured binding
+  UnlinkTempFiles(dir_fd->get(), [&own](std::string_view n) { return IsTempNameFor(n, own); });
+  auto inner = OpenDirectory(path);
+  if (inner.ok()) UnlinkTempFiles(inner->get(), [](std::string_view) { return true; });
+  return Status::OK();
 }
 
 Status LocalStorage::Remove(const std::string& location) {

@@ -33,6 +33,7 @@ class LocalStorage final : public Storage {
   Result<ObjectInfo> Stat(const std::string& location) override;
   // A file, or an empty directory (FailedPrecondition if not empty).
   Status Remove(const std::string& location) override;
+  Status RemoveIncomplete(const std::string& location) override;
   // Creates and removes a probe temp file in `dir`.
   Status CheckWritable(const std::string& dir) override;
 };
