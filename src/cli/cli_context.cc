@@ -36,17 +36,20 @@ Result<v1::Daemon::Stub*> CliContext::Daemon() {
   if (stub_) return stub_.get();
   ASSIGN_OR_RETURN(config::Config c, LoadedConfig());
   const std::string& socket = c.address;
+  const std::string who = c.group.empty()
+                              ? "run stasis as root"
+                              : "run stasis as root or as a member of group '" + c.group + "'";
   struct stat st {};
   if (::stat(socket.c_str(), &st) != 0) {
     if (errno == EACCES)
       return Status::PermissionDenied("permission denied reaching the daemon socket " + socket +
-                                      "; run stasis as root");
+                                      "; " + who);
     return Status::Unavailable("the stasis daemon is not running (no socket at " + socket +
                                "); start it with `sudo stasis daemon start`");
   }
   if (::access(socket.c_str(), R_OK | W_OK) != 0)
-    return Status::PermissionDenied("permission denied on the daemon socket " + socket +
-                                    "; run stasis as root");
+    return Status::PermissionDenied("permission denied on the daemon socket " + socket + "; " +
+                                    who);
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 << 20);
   auto channel =

@@ -29,6 +29,7 @@ struct AwsConfig {
 
 struct Config {
   std::string address = "/run/stasis/stasis.sock";
+  std::string group;  // besides root, who may use the daemon ("" = root only)
   std::string checkpoint_dir = "/var/lib/stasis/checkpoints";
   std::string checkpoint_compression = "zstd";
   int checkpoint_stream = 0;  // 0: plain archives; N > 0: N shards

@@ -9,9 +9,13 @@ namespace stasis::config::internal {
 
 namespace {
 
-const std::array<KeyInfo, 19> kKeys = {{
+const std::array<KeyInfo, 20> kKeys = {{
     {"address", "STASIS_ADDRESS", "UNIX socket the daemon listens on and the CLI connects to.",
      &Config::address, CheckAbsolutePath},
+    {"group", "STASIS_GROUP",
+     "Group whose members may use the daemon besides root (socket 0660, peers checked); "
+     "empty: root only.",
+     &Config::group, CheckGroupName},
     {"checkpoint.dir", "STASIS_CHECKPOINT_DIR",
      "Where dumps go: an absolute path, file:///path or s3://bucket/prefix. S3 bucket types: "
      "a general purpose bucket (any name) keeps checkpoints in several zones, survives a zone "

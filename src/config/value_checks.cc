@@ -1,5 +1,6 @@
 // Value checks for config keys. Each returns the reason a value is refused,
 // phrased to follow "config key K: " or "environment variable V: ", or "".
+#include <cctype>
 #include <string>
 
 #include "common/log.h"
@@ -54,6 +55,19 @@ std::string CheckLogLevel(std::string_view value) {
   LogLevel ignored;
   if (ParseLogLevel(value, &ignored)) return "";
   return Quoted(value) + " is not one of trace, debug, info, warn, error";
+}
+
+// A name as useradd/groupadd accept it; whether it exists is the daemon's
+// business when it starts.
+std::string CheckGroupName(std::string_view value) {
+  if (value.empty()) return "";
+  bool ok =
+      value.size() <= 32 && (std::islower(static_cast<unsigned char>(value[0])) || value[0] == '_');
+  for (char c : value)
+    ok = ok && (std::islower(static_cast<unsigned char>(c)) ||
+                std::isdigit(static_cast<unsigned char>(c)) || c == '_' || c == '-');
+  if (ok) return "";
+  return Quoted(value) + " is not a group name";
 }
 
 std::string CheckPayloadSigning(std::string_view value) {

@@ -22,6 +22,7 @@
 #include "daemon/checkpointer.h"
 #include "daemon/job_manager.h"
 #include "daemon/service.h"
+#include "daemon/socket_gate.h"
 #include "jobs/registry.h"
 #include "plugins/loader/plugin_catalog.h"
 #include "storage/storage_registry.h"
@@ -119,13 +120,21 @@ int Serve(const config::Config& config, int report_fd) {
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
+  // The socket is ours (socket_gate.h); gRPC gets each admitted connection.
+  auto gate = SocketGate::Open(config.address, config.group);
+  if (!gate.ok()) return fail(gate.status().message());
   grpc::ServerBuilder builder;
-  builder.AddListeningPort("unix:" + config.address, grpc::InsecureServerCredentials());
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (!server) return fail("cannot listen on " + config.address);
-  ::chmod(config.address.c_str(), 0600);
-  STASIS_LOG(Info) << "stasis daemon " << STASIS_VERSION << " listening on " << config.address;
+  RefusingService refusing((*gate)->RefusalMessage());
+  grpc::ServerBuilder refusing_builder;
+  refusing_builder.RegisterCallbackGenericService(&refusing);
+  std::unique_ptr<grpc::Server> refuser = refusing_builder.BuildAndStart();
+  if (!server || !refuser) return fail("cannot start the gRPC server");
+  (*gate)->Serve(server.get(), refuser.get());
+  STASIS_LOG(Info) << "stasis daemon " << STASIS_VERSION << " listening on " << config.address
+                   << (config.group.empty() ? " (root only)"
+                                            : " (root and group " + config.group + ")");
   std::string pidfile = config.state_dir + "/daemon.pid";
   {
     std::string pid = std::to_string(::getpid()) + "\n";
@@ -140,7 +149,9 @@ int Serve(const config::Config& config, int report_fd) {
   int sig = 0;
   sigwait(&stop, &sig);
   STASIS_LOG(Info) << "signal " << sig << ": shutting down (jobs keep running)";
+  (*gate)->Stop();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  refuser->Shutdown(std::chrono::system_clock::now());
   ::unlink(config.address.c_str());
   ::unlink(pidfile.c_str());
   return 0;
