@@ -25,6 +25,11 @@ struct AwsConfig {
   int part_size_mib = 16;
   int concurrency = 8;
   std::string payload_signing = "auto";
+  // Server-side encryption of what stasis stores: "" (the bucket's
+  // default), "AES256" (SSE-S3) or "aws:kms" (SSE-KMS, with sse_kms_key_id
+  // or the account's default KMS key).
+  std::string sse;
+  std::string sse_kms_key_id;
 };
 
 struct Config {

@@ -9,7 +9,7 @@ namespace stasis::config::internal {
 
 namespace {
 
-const std::array<KeyInfo, 20> kKeys = {{
+const std::array<KeyInfo, 22> kKeys = {{
     {"address", "STASIS_ADDRESS", "UNIX socket the daemon listens on and the CLI connects to.",
      &Config::address, CheckAbsolutePath},
     {"group", "STASIS_GROUP",
@@ -72,6 +72,13 @@ const std::array<KeyInfo, 20> kKeys = {{
     {"aws.payload_signing", "STASIS_AWS_PAYLOAD_SIGNING",
      "auto: sign bodies over http, UNSIGNED-PAYLOAD + CRC32 over https; always; never.",
      &AwsConfig::payload_signing, CheckPayloadSigning},
+    {"aws.sse", "STASIS_AWS_SSE",
+     "Server-side encryption of checkpoints: empty (the bucket's default), AES256 (SSE-S3) or "
+     "aws:kms (SSE-KMS).",
+     &AwsConfig::sse, CheckSse},
+    {"aws.sse_kms_key_id", "STASIS_AWS_SSE_KMS_KEY_ID",
+     "KMS key (id, ARN or alias) for aws.sse aws:kms; empty: the account's default key.",
+     &AwsConfig::sse_kms_key_id},
 }};
 
 }  // namespace

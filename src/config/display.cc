@@ -44,6 +44,8 @@ std::string AwsConfigJson(const Config& config) {
                       {"part_size", static_cast<int64_t>(a.part_size_mib) << 20},
                       {"concurrency", a.concurrency},
                       {"payload_signing", a.payload_signing},
+                      {"sse", a.sse},
+                      {"sse_kms_key_id", a.sse_kms_key_id},
                       {"state_dir", config.state_dir}};
   return j.dump();
 }

@@ -70,6 +70,11 @@ std::string CheckGroupName(std::string_view value) {
   return Quoted(value) + " is not a group name";
 }
 
+std::string CheckSse(std::string_view value) {
+  if (value.empty() || value == "AES256" || value == "aws:kms") return "";
+  return Quoted(value) + " is not one of AES256, aws:kms (or empty)";
+}
+
 std::string CheckPayloadSigning(std::string_view value) {
   if (value == "auto" || value == "always" || value == "never") return "";
   return Quoted(value) + " is not one of auto, always, never";

@@ -270,6 +270,32 @@ function discardParts(bucket, uploadId) {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
+// --- Server-side encryption --------------------------------------------------
+// s3rver ignores SSE headers. The front checks them as S3 does and reports
+// them on HEAD and GET, so a client can see what an object was stored with.
+const encryption = new Map(); // "bucket/key" -> { sse, kms }
+
+function requestedEncryption(req) {
+  const sse = req.headers['x-amz-server-side-encryption'];
+  const kms = req.headers['x-amz-server-side-encryption-aws-kms-key-id'];
+  if (sse === undefined && kms === undefined) return null;
+  if (kms !== undefined && sse !== 'aws:kms') {
+    throw new S3Error(400, 'InvalidArgument',
+      'Server Side Encryption with AWS KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms');
+  }
+  if (sse !== 'AES256' && sse !== 'aws:kms') {
+    throw new S3Error(400, 'InvalidArgument', 'The encryption method specified is not supported');
+  }
+  return { sse, kms: sse === 'aws:kms' ? (kms || 'aws/s3') : undefined };
+}
+
+function encryptionHeaders(enc) {
+  if (!enc) return {};
+  const h = { 'x-amz-server-side-encryption': enc.sse };
+  if (enc.kms) h['x-amz-server-side-encryption-aws-kms-key-id'] = enc.kms;
+  return h;
+}
+
 function xmlEscape(s) {
   return String(s).replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' }[c]));
 }
@@ -401,10 +427,12 @@ async function handle(req, res, backend, opts) {
     return sendError(res, new S3Error(fault.status, fault.code, msg), rawPath, requestId);
   }
 
+  let sse = null; // the server-side encryption the request asks for
   try {
     verifySignature(req, rawPath, rawQuery, opts, bucket, isCreateSession);
     verifyPayload(req, body);
     if (isDirectoryBucket(bucket)) checkDirectoryBucketRequest(req, params);
+    sse = requestedEncryption(req);
   } catch (err) {
     if (err instanceof S3Error) return sendError(res, err, rawPath, requestId);
     return sendError(res, new S3Error(400, 'InvalidRequest', String(err.message)), rawPath, requestId);
@@ -437,20 +465,35 @@ async function handle(req, res, backend, opts) {
     if (r.status === 200 && isInitiate) {
       const id = /<UploadId>([^<]+)<\/UploadId>/.exec(text);
       if (id) {
-        uploads.set(id[1], { bucket, key, initiated: new Date().toISOString() });
+        uploads.set(id[1], { bucket, key, initiated: new Date().toISOString(), sse });
         saveUploads();
       }
     }
     if (r.status === 200 && isComplete && !text.includes('<Error>')) {
+      const done = uploads.get(uploadId);
+      if (done && done.sse) encryption.set(`${bucket}/${key}`, done.sse);
+      else encryption.delete(`${bucket}/${key}`);
       uploads.delete(uploadId);
       saveUploads();
     }
-    res.writeHead(r.status, r.headers);
+    res.writeHead(r.status, { ...r.headers, ...encryptionHeaders(isInitiate ? sse : null) });
     return res.end(r.body);
   }
   const r = await forward(req, body, backend, false);
   if (r.statusCode >= 500) process.stderr.write(`${new Date().toISOString()} s3rver answered ${r.statusCode} to ${req.method} ${req.url}\n`);
-  res.writeHead(r.statusCode, r.headers);
+  const objectKey = `${bucket}/${key}`;
+  let extra = {};
+  if (key && r.statusCode < 300) {
+    if (req.method === 'PUT' && !params.has('partNumber') && !req.headers['x-amz-copy-source']) {
+      if (sse) encryption.set(objectKey, sse); else encryption.delete(objectKey);
+      extra = encryptionHeaders(sse);
+    } else if (req.method === 'GET' || req.method === 'HEAD') {
+      extra = encryptionHeaders(encryption.get(objectKey));
+    } else if (req.method === 'DELETE') {
+      encryption.delete(objectKey);
+    }
+  }
+  res.writeHead(r.statusCode, { ...r.headers, ...extra });
   r.pipe(res);
 }
 

@@ -252,8 +252,16 @@ Result<HttpResponse> S3Client::Send(const Call& call, const std::string& what) {
   return last;
 }
 
+void S3Client::AddEncryption(Call* c) const {
+  if (options_.sse.empty()) return;
+  c->headers.emplace_back("x-amz-server-side-encryption", options_.sse);
+  if (!options_.sse_kms_key_id.empty())
+    c->headers.emplace_back("x-amz-server-side-encryption-aws-kms-key-id", options_.sse_kms_key_id);
+}
+
 Status S3Client::PutObject(const std::string& key, const char* data, size_t size) {
   Call c{"PUT", key, {}, {}, data, size};
+  AddEncryption(&c);
   std::string checksum;
   AddChecksum(&c, &checksum);
   return Send(c, "upload of s3://" + bucket_ + "/" + key).status();
@@ -264,6 +272,7 @@ Result<std::string> S3Client::CreateMultipartUpload(const std::string& key) {
          key,
          {{"uploads", ""}},
          {{"x-amz-checksum-algorithm", ChecksumAlgorithm(sign_payload_)}}};
+  AddEncryption(&c);
   ASSIGN_OR_RETURN(HttpResponse r, Send(c, "start of the upload of s3://" + bucket_ + "/" + key));
   tinyxml2::XMLDocument doc;
   doc.Parse(r.body.data(), r.body.size());

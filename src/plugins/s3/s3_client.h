@@ -99,6 +99,8 @@ class S3Client {
   // The checksum header for a body, and for signed bodies its payload hash,
   // from one pass over the data.
   void AddChecksum(Call* call, std::string* checksum_b64) const;
+  // The server-side encryption headers (options_.sse), on object creation.
+  void AddEncryption(Call* call) const;
   // Signs, sends and retries; a non-2xx final answer becomes a Status.
   Result<HttpResponse> Send(const Call& call, const std::string& what);
   Result<HttpResponse> SendOnce(const Call& call);

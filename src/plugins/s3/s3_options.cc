@@ -32,6 +32,12 @@ Result<S3Options> S3OptionsFromJson(const std::string& text) {
   RETURN_IF_ERROR(str("profile", &o.profile));
   RETURN_IF_ERROR(str("payload_signing", &o.payload_signing));
   RETURN_IF_ERROR(str("state_dir", &o.state_dir));
+  RETURN_IF_ERROR(str("sse", &o.sse));
+  RETURN_IF_ERROR(str("sse_kms_key_id", &o.sse_kms_key_id));
+  if (!o.sse.empty() && o.sse != "AES256" && o.sse != "aws:kms")
+    return Status::InvalidArgument("aws.sse must be AES256 or aws:kms, not \"" + o.sse + "\"");
+  if (!o.sse_kms_key_id.empty() && o.sse != "aws:kms")
+    return Status::InvalidArgument("aws.sse_kms_key_id needs aws.sse set to aws:kms");
   if (o.payload_signing.empty()) o.payload_signing = "auto";
   if (o.payload_signing != "auto" && o.payload_signing != "always" && o.payload_signing != "never")
     return Status::InvalidArgument("aws.payload_signing must be auto, always or never, not \"" +

@@ -23,6 +23,11 @@ struct S3Options {
   // Every upload carries a checksum S3 verifies either way: SHA-256 when
   // the body is signed (one hash serves both), CRC32 otherwise.
   std::string payload_signing = "auto";
+  // Server-side encryption asked of S3 for every object written: "" (the
+  // bucket's default), "AES256" or "aws:kms" (with sse_kms_key_id, or the
+  // account's default key when empty).
+  std::string sse;
+  std::string sse_kms_key_id;
   // The daemon's state directory: where uploads still to be aborted are
   // remembered across restarts ("" = in memory only).
   std::string state_dir;
