@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/redact.h"
+
 namespace stasis::archive {
 
 namespace {
@@ -35,7 +37,7 @@ std::string ManifestToJson(const Manifest& m) {
       {"job",
        {{"argv", m.job.argv},
         {"cwd", m.job.cwd},
-        {"env", m.job.env},
+        {"env", RedactEnv(m.job.env)},
         {"log_path", m.job.log_path},
         {"pid_namespace", m.job.pid_namespace}}},
       {"criu_version", m.criu_version},

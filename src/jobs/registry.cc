@@ -10,6 +10,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "common/redact.h"
 #include "common/unique_fd.h"
 
 namespace stasis::jobs {
@@ -47,7 +48,7 @@ CREATE INDEX IF NOT EXISTS checkpoints_by_job ON checkpoints (job_id, created);
 std::string SpecToJson(const JobSpec& s) {
   nlohmann::json j = {{"argv", s.argv},
                       {"cwd", s.cwd},
-                      {"env", s.env},
+                      {"env", RedactEnv(s.env)},
                       {"log_path", s.log_path},
                       {"pid_namespace", s.pid_namespace}};
   // Linux allows any bytes in argv and env but JSON holds only UTF-8: bytes

@@ -151,7 +151,7 @@ start_s3() {
 
 # The AWS CLI against the test server: the independent client.
 awscli() {
-  AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_DEFAULT_REGION=us-east-1 \
+  AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=${S3SERVER_SECRET:-S3RVER} AWS_DEFAULT_REGION=us-east-1 \
     AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
     aws --endpoint-url "$S3_ENDPOINT" "$@"
 }

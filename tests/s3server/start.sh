@@ -3,13 +3,15 @@
 # front that verifies Signature V4 and tracks multipart uploads) and waits
 # until it answers.
 #   tests/s3server/start.sh PORT DIR [BUCKET...]   -> prints the server's pid
-# Credentials: S3RVER / S3RVER, region us-east-1.
+# Credentials: S3RVER / S3RVER (S3SERVER_SECRET sets another secret), region
+# us-east-1.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 PORT=$1 DIR=$2; shift 2
 mkdir -p "$DIR"
 args=()
 for b in "$@"; do args+=(--bucket "$b"); done
+[ -z "${S3SERVER_SECRET:-}" ] || args+=(--secret "$S3SERVER_SECRET")
 # s3rver makes ListObjectsV2 continuation tokens with DES, which OpenSSL 3
 # only has in its legacy provider: without it every truncated listing is a 500.
 node --openssl-legacy-provider "$HERE/server.js" --port "$PORT" --directory "$DIR" "${args[@]}" >"$DIR.log" 2>&1 &
