@@ -25,7 +25,7 @@ PACKAGES=(
   libsqlite3-dev libssl-dev libcurl4-openssl-dev libtinyxml2-dev
   libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  clang-format clang-tidy
+  clang-format clang-tidy clang
   zstd lz4 gzip tar python3 procps iproute2 util-linux psmisc curl
   python3-matplotlib
   s3cmd

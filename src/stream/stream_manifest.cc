@@ -47,7 +47,11 @@ std::string StreamManifestToJson(const StreamManifest& m) {
   return j.dump(1);
 }
 
-Result<StreamManifest> StreamManifestFromJson(std::string_view text) {
+namespace {
+
+// May throw json::exception on a field of the wrong type: the caller turns
+// that into Corruption too.
+Result<StreamManifest> ParseStreamManifest(std::string_view text) {
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   auto bad = [](const std::string& why) {
     return Status::Corruption("the streamed checkpoint's manifest.json " + why);
@@ -131,6 +135,17 @@ Result<StreamManifest> StreamManifestFromJson(std::string_view text) {
     return bad("has a field of the wrong type or is missing one");
   }
   return m;
+}
+
+}  // namespace
+
+Result<StreamManifest> StreamManifestFromJson(std::string_view text) {
+  try {
+    return ParseStreamManifest(text);
+  } catch (const json::exception&) {
+    return Status::Corruption(
+        "the streamed checkpoint's manifest.json has a field of the wrong type or is missing one");
+  }
 }
 
 Result<StreamManifest> ReadStreamManifest(storage::Storage* store, const std::string& prefix) {

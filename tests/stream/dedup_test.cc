@@ -152,6 +152,15 @@ TEST(DedupManifestTest, ExtentsMustStayInsideTheirBlobAndAddUp) {
     ASSERT_FALSE(m.ok()) << bad;
     EXPECT_EQ(m.status().code(), StatusCode::kCorruption) << bad;
   }
+  // Found by the fuzzer: a field of the wrong type outside the checked
+  // section threw instead of failing.
+  for (const char* odd : {R"({"format": ["stasis-stream"]})", R"({"format": "stasis-stream",
+      "format_version": 1, "checkpoint": {"format_version": 1, "kind": "stream"},
+      "compression": 7, "shards": [], "files": []})"}) {
+    auto m = StreamManifestFromJson(odd);
+    ASSERT_FALSE(m.ok());
+    EXPECT_EQ(m.status().code(), StatusCode::kCorruption);
+  }
   auto newer = StreamManifestFromJson(ManifestWith("[[0,0,4096]]", "3"));
   ASSERT_FALSE(newer.ok());
   EXPECT_NE(newer.status().message().find("upgrade stasis"), std::string::npos);
