@@ -95,7 +95,9 @@ void S3Writer::Worker() {
     ReleaseSlots(1);
     std::lock_guard lock(mu_);
     --in_flight_;
-    spare_.push_back(std::move(part.data));
+    // One sent buffer is kept for the next part (its pages are mapped);
+    // more would be idle memory outside the shared budget.
+    if (spare_.empty()) spare_.push_back(std::move(part.data));
     if (done.ok()) {
       completed_.push_back(*done);
     } else if (error_.ok()) {

@@ -69,7 +69,7 @@ class S3Writer final : public storage::Writer {
   bool stopping_ = false;                 // guarded by mu_
   Status error_;                          // guarded by mu_: the first failure
   std::vector<CompletedPart> completed_;  // guarded by mu_
-  std::vector<std::string> spare_;        // guarded by mu_: sent parts' buffers
+  std::vector<std::string> spare_;        // guarded by mu_: a sent part's buffer, at most one
   std::vector<std::thread> workers_;
 };
 
