@@ -27,7 +27,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy clang
   zstd lz4 gzip tar python3 procps iproute2 util-linux psmisc curl
-  python3-matplotlib
+  python3-matplotlib redis-server redis-tools iptables
   s3cmd
 )
 missing=()
