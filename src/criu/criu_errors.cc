@@ -74,6 +74,15 @@ Status CriuFailure(const std::string& action, const std::string& log_path,
       text.find("seize") != std::string::npos) {
     return Status::NotFound("no process with PID " + std::to_string(pid) + " that CRIU can freeze");
   }
+  // Linux 6.16 and later answer getsockopt(SO_PASSCRED), which CRIU 4.1
+  // asks of every socket, with EOPNOTSUPP for TCP and UDP sockets: no flag
+  // helps, so say what is going on instead of CRIU's "Can't get 1:16 opt".
+  if (action == "dump" && text.find("Can't get 1:16 opt") != std::string::npos)
+    return Status::FailedPrecondition(
+        "criu dump failed: this kernel refuses the SO_PASSCRED query CRIU makes of network "
+        "sockets, so this CRIU cannot checkpoint a process with TCP or UDP sockets here (it needs "
+        "a CRIU release that tolerates it); CRIU log: " +
+        log_path);
   std::string first = FirstErrorLine(text);
   if (first.empty()) {
     std::string tail = Trim(output);

@@ -33,6 +33,21 @@ TEST(CriuErrorsTest, NamesTheFlagThatHelps) {
   EXPECT_NE(st.message().find(log), std::string::npos);
 }
 
+// What CRIU 4.1.1 logs on Linux >= 6.16 for a process with a TCP socket.
+TEST(CriuErrorsTest, ANetworkSocketThisKernelRefusesIsOneClearSentence) {
+  std::string log = "/tmp/stasis-criu-errors-test-sk.log";
+  std::ofstream(log) << "(00.1) Error (criu/sockets.c:567): sockets: Can't get 1:16 opt: "
+                        "Operation not supported\n(00.2) Error (criu/cr-dump.c:2): "
+                        "Dumping FAILED.\n";
+  Status st = CriuFailure("dump", log, "", 42);
+  std::remove(log.c_str());
+  EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(st.message().find("cannot checkpoint a process with TCP or UDP sockets"),
+            std::string::npos)
+      << st.message();
+  EXPECT_EQ(st.message().find("retry with"), std::string::npos) << "no flag helps here";
+}
+
 TEST(CriuErrorsTest, VersionParsing) {
   EXPECT_EQ(ParseCriuVersion("Version: 4.1.1\nGitID: x\n"), "4.1.1");
   EXPECT_TRUE(VersionAtLeast("4.1.1", 4, 1));

@@ -15,7 +15,7 @@ roundtrip threads stream4-second --stream 4
 # TCP sockets ("Can't get 1:16 opt: Operation not supported"), so no job
 # holding a TCP socket (redis-server, the tcp_server workload) can be dumped
 # here; the user gets that one-sentence error and the job keeps running.
-expect_fail 'Operation not supported' stasis dump job redis --stream 4 --dir s3://wlck/redis
+expect_fail 'cannot checkpoint a process with TCP or UDP sockets' stasis dump job redis --stream 4 --dir s3://wlck/redis
 [ "$(job_status redis)" = running ] || fail "a refused dump changed the redis job"
 wl_redis_check
 echo "WORKLOAD redis stream4 skip (kernel: TCP socket options not supported)" >&2
