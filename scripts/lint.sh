@@ -11,7 +11,7 @@ echo "lint: clang-format"
 clang-format --dry-run --Werror "${sources[@]}"
 
 echo "lint: whitespace"
-if git grep -nE '[[:space:]]+$' -- src tests scripts bench docs README.md; then
+if git grep -nIE '[[:space:]]+$' -- src tests scripts bench docs fuzz README.md; then
   echo "lint: trailing whitespace above" >&2
   exit 1
 fi
