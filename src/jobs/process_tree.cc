@@ -101,10 +101,12 @@ std::vector<int> ProcessTree(int pid) {
     if (::kill(p, 0) != 0 && errno == ESRCH) continue;
     out.push_back(p);
     // Each thread lists the children it forked, so every task is read.
+    // The process may exit while we read: explicit increments with an
+    // error code, since a range-for's ++ throws when /proc/PID/task goes.
     std::error_code ec;
-    for (const auto& task :
-         std::filesystem::directory_iterator("/proc/" + std::to_string(p) + "/task", ec)) {
-      std::ifstream in(task.path() / "children");
+    for (std::filesystem::directory_iterator it("/proc/" + std::to_string(p) + "/task", ec), end;
+         !ec && it != end; it.increment(ec)) {
+      std::ifstream in(it->path() / "children");
       int child;
       while (in >> child)
         if (seen.insert(child).second) queue.push_back(child);

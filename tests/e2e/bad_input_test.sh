@@ -8,6 +8,7 @@ stasis run process --jid victim -- "$WORKLOADS/counter" 50 >/dev/null
 LOG=$(job_log victim)
 wait_for 10 count_at_least "$LOG" 3
 pid=$(job_pid victim)
+EXTRA_PIDS+=("$pid")  # the test stops the daemon at the end: cleanup cannot ask it
 still_fine() {
   alive "$pid" || fail "victim $pid died"
   [ "$(proc_state "$pid")" != T ] || fail "victim $pid left stopped"
