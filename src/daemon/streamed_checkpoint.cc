@@ -38,6 +38,14 @@ void RemoveShards(storage::Storage* store, const std::string& prefix,
   store->Remove(prefix).ok();  // the local directory, when empty
 }
 
+stream::ShardedWriterOptions WriterOptions(const StreamedDumpSpec& spec) {
+  stream::ShardedWriterOptions wo;
+  wo.shards = spec.shards;
+  wo.compression = spec.compression;
+  wo.progress = spec.progress;
+  return wo;
+}
+
 // Rounds of pre-copy while the tree runs: the first stores all its memory,
 // each next one what changed during the one before (and its commit). They
 // stop when little changed, when a round no longer halves what the last
@@ -56,10 +64,7 @@ Result<stream::StreamManifest> PreCopy(int pid, const std::shared_ptr<storage::S
   for (int round = 1; round <= kMaxRounds; ++round) {
     if (spec.progress)
       spec.progress->SetPhase("pre-copying memory (round " + std::to_string(round) + ")");
-    stream::ShardedWriterOptions wo;
-    wo.shards = spec.shards;
-    wo.compression = spec.compression;
-    wo.progress = spec.progress;
+    stream::ShardedWriterOptions wo = WriterOptions(spec);
     wo.shard_prefix = "precopy" + std::to_string(round) + "-";
     stream::PrecopyRound r;
     stream::StreamManifest m;
@@ -77,7 +82,6 @@ Result<stream::StreamManifest> PreCopy(int pid, const std::shared_ptr<storage::S
     }
     stream::MergePrecopy(std::move(done), &m);
     done = std::move(m);
-    out->precopy_rounds = round;
     STASIS_LOG(Info) << "pre-copy round " << round << " of pid " << pid << ": read " << r.read_bytes
                      << " bytes, stored " << r.stored_bytes << " new, in " << r.seconds << " s";
     if (r.stored_bytes < kSmallRound || (round > 1 && r.stored_bytes * 2 > previous)) break;
@@ -112,11 +116,7 @@ Result<StreamedDumpResult> DumpStreamed(criu::Engine* engine, criu::DumpOptions 
       store->Remove(spec.prefix).ok();
   };
 
-  stream::ShardedWriterOptions wo;
-  wo.shards = spec.shards;
-  wo.compression = spec.compression;
-  wo.progress = spec.progress;
-  auto writer = stream::ShardedWriter::Open(store, spec.prefix, wo);
+  auto writer = stream::ShardedWriter::Open(store, spec.prefix, WriterOptions(spec));
   if (!writer.ok()) {
     discard();
     return writer.status();

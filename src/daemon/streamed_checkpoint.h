@@ -33,7 +33,6 @@ struct StreamedDumpResult {
   double criu_seconds = 0;
   // When CRIU was started (the freeze): after the pre-copy, if any.
   std::chrono::steady_clock::time_point frozen_at;
-  int precopy_rounds = 0;
   double precopy_seconds = 0;
 };
 

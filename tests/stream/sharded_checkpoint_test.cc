@@ -60,10 +60,27 @@ class ShardedCheckpointTest : public ::testing::TestWithParam<Case> {
     if (!dir_.empty() && !HasFailure()) fs::remove_all(dir_);
   }
 
+  // Starts memhog and waits for its first checksum; the checkpoint's
+  // directory is made ready too.
   int StartMemhog(const std::string& log, int mib) {
     int child = testing::SpawnSession({STASIS_MEMHOG, std::to_string(mib)}, log);
     kill_.push_back(child);
+    EXPECT_TRUE(WaitFor([&] { return Checksums(log).size() == 1; }, 20000))
+        << "memhog did not start";
+    fs::create_directories(dir_ + "/ckpt");
     return child;
+  }
+
+  // Restores `prefix` and has memhog checksum its memory again: it must be
+  // the checksum it printed before the dump.
+  void ExpectRestoredMemoryEqual(const std::string& prefix, const std::string& log) {
+    auto restored = Restore(prefix);
+    ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+    ::kill(*restored, SIGUSR1);
+    ASSERT_TRUE(WaitFor([&] { return Checksums(log).size() == 2; }, 20000))
+        << "no checksum after restore";
+    auto sums = Checksums(log);
+    EXPECT_EQ(sums[0], sums[1]) << "memory differs after the round trip";
   }
 
   // Streams a dump of `pid` into `prefix`; writes manifest.json on success.
@@ -157,9 +174,7 @@ TEST_P(ShardedCheckpointTest, MemoryRoundTripsThroughShards) {
   const Case c = GetParam();
   std::string log = dir_ + "/memhog.log";
   int pid = StartMemhog(log, 64);
-  ASSERT_TRUE(WaitFor([&] { return Checksums(log).size() == 1; }, 20000));
   std::string prefix = dir_ + "/ckpt/dump-mem";
-  fs::create_directories(dir_ + "/ckpt");
   Status st = Dump(pid, prefix, c);
   ASSERT_TRUE(st.ok()) << st.ToString();
   for (int i = 0; i < c.shards; ++i) {
@@ -170,13 +185,7 @@ TEST_P(ShardedCheckpointTest, MemoryRoundTripsThroughShards) {
   }
   KillTree(pid);
 
-  auto restored = Restore(prefix);
-  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
-  ::kill(*restored, SIGUSR1);
-  ASSERT_TRUE(WaitFor([&] { return Checksums(log).size() == 2; }, 20000))
-      << "no checksum after restore";
-  auto sums = Checksums(log);
-  EXPECT_EQ(sums[0], sums[1]) << "memory differs after the round trip";
+  ExpectRestoredMemoryEqual(prefix, log);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -196,9 +205,7 @@ class PreCopyTest : public ShardedCheckpointTest {};
 TEST_F(PreCopyTest, APreCopiedDumpStoresLittleAndRestores) {
   std::string log = dir_ + "/memhog.log";
   int pid = StartMemhog(log, 64);
-  ASSERT_TRUE(WaitFor([&] { return Checksums(log).size() == 1; }, 20000));
   std::string prefix = dir_ + "/ckpt/dump-mem";
-  fs::create_directories(dir_ + "/ckpt");
   StreamManifest m;
   Status st = Dump(pid, prefix, Case{2, ChunkCompression::kLz4}, /*pre_copy=*/true, &m);
   ASSERT_TRUE(st.ok()) << st.ToString();
@@ -223,13 +230,7 @@ TEST_F(PreCopyTest, APreCopiedDumpStoresLittleAndRestores) {
   EXPECT_LT(changed, 4u << 20) << "the frozen dump stored pages the pre-copy had";
   KillTree(pid);
 
-  auto restored = Restore(prefix);
-  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
-  ::kill(*restored, SIGUSR1);
-  ASSERT_TRUE(WaitFor([&] { return Checksums(log).size() == 2; }, 20000))
-      << "no checksum after restore";
-  auto sums = Checksums(log);
-  EXPECT_EQ(sums[0], sums[1]) << "memory differs after the pre-copied round trip";
+  ExpectRestoredMemoryEqual(prefix, log);
 }
 
 class DamagedShardTest : public ShardedCheckpointTest {};
@@ -237,9 +238,7 @@ class DamagedShardTest : public ShardedCheckpointTest {};
 TEST_F(DamagedShardTest, AFlippedByteOrAMissingShardIsRefusedAndNothingRuns) {
   std::string log = dir_ + "/memhog.log";
   int pid = StartMemhog(log, 32);
-  ASSERT_TRUE(WaitFor([&] { return Checksums(log).size() == 1; }, 20000));
   std::string prefix = dir_ + "/ckpt/dump-mem";
-  fs::create_directories(dir_ + "/ckpt");
   ASSERT_TRUE(Dump(pid, prefix, Case{2, ChunkCompression::kNone}).ok());
   KillTree(pid);
 
