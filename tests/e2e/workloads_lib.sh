@@ -55,9 +55,10 @@ wl_files_save() { FILES_BEFORE=$(counters_line files); }
 wl_files_check() {
   counters_check files "$FILES_BEFORE"
   flock -n "$T/files/lock" true && fail "the restored job no longer holds its file lock"
-  local last
-  last=$(tail -n 1 "$T/files/append.txt")
-  [ "$(wc -l <"$T/files/append.txt")" = "$last" ] || fail "append.txt has gaps or repeats after restore"
+  # One read of the file: the job keeps appending, so a line count and a
+  # last line taken apart can disagree without anything being wrong.
+  awk 'NR != $1 { bad = 1 } END { exit bad }' "$T/files/append.txt" ||
+    fail "append.txt has gaps or repeats after restore"
 }
 
 # memfd and POSIX shm shared by a parent and child, plus a UNIX socket pair.
