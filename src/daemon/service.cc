@@ -71,6 +71,25 @@ grpc::Status ToGrpc(const Status& st) {
   return grpc::Status(code, st.message(), kDaemonStatusMark);
 }
 
+// Module code reports failures as Status, but a library or container can
+// still throw. gRPC would answer "Unexpected error in RPC handling", which
+// tells neither the user nor us what failed; say which request and why,
+// and keep it in the daemon log.
+template <typename Body>
+grpc::Status Guarded(const char* request, Body body) {
+  std::string why;
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    why = e.what();
+  } catch (...) {
+    why = "an unknown exception";
+  }
+  STASIS_LOG(Error) << request << ": internal error: " << why;
+  return ToGrpc(Status::Internal(std::string("the daemon hit an internal error during ") + request +
+                                 " (" + why + "); see the daemon log"));
+}
+
 void FillSpec(const JobSpec& in, v1::JobSpec* out) {
   for (const auto& a : in.argv) out->add_argv(a);
   out->set_cwd(in.cwd);
@@ -135,197 +154,223 @@ Status DaemonService::FillJob(const jobs::JobRecord& r, v1::Job* out) {
 }
 
 grpc::Status DaemonService::Run(grpc::ServerContext*, const v1::RunRequest* req, v1::Job* out) {
-  auto job = jobs_->Run(req->jid(), SpecFrom(req->spec()));
-  if (!job.ok()) return ToGrpc(job.status());
-  return ToGrpc(FillJob(*job, out));
+  return Guarded("run", [&]() -> grpc::Status {
+    auto job = jobs_->Run(req->jid(), SpecFrom(req->spec()));
+    if (!job.ok()) return ToGrpc(job.status());
+    return ToGrpc(FillJob(*job, out));
+  });
 }
 
 grpc::Status DaemonService::ListJobs(grpc::ServerContext*, const v1::ListJobsRequest*,
                                      v1::JobList* out) {
-  auto all = jobs_->List();
-  if (!all.ok()) return ToGrpc(all.status());
-  for (const auto& j : *all) {
-    Status st = FillJob(j, out->add_jobs());
-    if (!st.ok()) return ToGrpc(st);
-  }
-  return grpc::Status::OK;
+  return Guarded("job list", [&]() -> grpc::Status {
+    auto all = jobs_->List();
+    if (!all.ok()) return ToGrpc(all.status());
+    for (const auto& j : *all) {
+      Status st = FillJob(j, out->add_jobs());
+      if (!st.ok()) return ToGrpc(st);
+    }
+    return grpc::Status::OK;
+  });
 }
 
 grpc::Status DaemonService::InspectJob(grpc::ServerContext*, const v1::JobRef* req, v1::Job* out) {
-  auto job = jobs_->Get(req->id());
-  if (!job.ok()) return ToGrpc(job.status());
-  return ToGrpc(FillJob(*job, out));
+  return Guarded("job inspect", [&]() -> grpc::Status {
+    auto job = jobs_->Get(req->id());
+    if (!job.ok()) return ToGrpc(job.status());
+    return ToGrpc(FillJob(*job, out));
+  });
 }
 
 grpc::Status DaemonService::KillJob(grpc::ServerContext*, const v1::KillJobRequest* req,
                                     v1::Job* out) {
-  auto job = jobs_->Kill(req->id(), req->grace_ms() > 0 ? req->grace_ms() : 5000);
-  if (!job.ok()) return ToGrpc(job.status());
-  return ToGrpc(FillJob(*job, out));
+  return Guarded("job kill", [&]() -> grpc::Status {
+    auto job = jobs_->Kill(req->id(), req->grace_ms() > 0 ? req->grace_ms() : 5000);
+    if (!job.ok()) return ToGrpc(job.status());
+    return ToGrpc(FillJob(*job, out));
+  });
 }
 
 grpc::Status DaemonService::DeleteJob(grpc::ServerContext*, const v1::DeleteJobRequest* req,
                                       v1::Empty*) {
-  return ToGrpc(jobs_->Delete(req->id(), req->force()));
+  return Guarded("job delete",
+                 [&]() -> grpc::Status { return ToGrpc(jobs_->Delete(req->id(), req->force())); });
 }
 
 grpc::Status DaemonService::Attach(grpc::ServerContext* ctx, const v1::AttachRequest* req,
                                    grpc::ServerWriter<v1::LogChunk>* writer) {
-  auto job = jobs_->Get(req->id());
-  if (!job.ok()) return ToGrpc(job.status());
-  const std::string& log_path = job->spec.log_path;
-  if (log_path.empty())
-    return ToGrpc(Status::FailedPrecondition("job '" + req->id() +
-                                             "' was not started by stasis and has no log"));
-  UniqueFd fd(::open(log_path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return ToGrpc(ErrnoStatus("cannot open the log of job " + req->id(), errno));
-  if (req->from_offset() < 0)
-    ::lseek(fd.get(), 0, SEEK_END);
-  else
-    ::lseek(fd.get(), req->from_offset(), SEEK_SET);
-  std::string buf(64 * 1024, '\0');
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf.data(), buf.size());
-    if (n > 0) {
-      v1::LogChunk chunk;
-      chunk.set_data(buf.data(), static_cast<size_t>(n));
-      if (!writer->Write(chunk)) return grpc::Status::OK;  // the client went away
-      continue;
-    }
-    if (ctx->IsCancelled()) return grpc::Status::OK;
-    auto now = jobs_->Get(req->id());
-    bool running = now.ok() && jobs_->IsRunning(*now);
-    if (!running || !req->follow()) {
-      // Drain what the job wrote just before it ended.
-      while ((n = ::read(fd.get(), buf.data(), buf.size())) > 0) {
+  return Guarded("job attach", [&]() -> grpc::Status {
+    auto job = jobs_->Get(req->id());
+    if (!job.ok()) return ToGrpc(job.status());
+    const std::string& log_path = job->spec.log_path;
+    if (log_path.empty())
+      return ToGrpc(Status::FailedPrecondition("job '" + req->id() +
+                                               "' was not started by stasis and has no log"));
+    UniqueFd fd(::open(log_path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) return ToGrpc(ErrnoStatus("cannot open the log of job " + req->id(), errno));
+    if (req->from_offset() < 0)
+      ::lseek(fd.get(), 0, SEEK_END);
+    else
+      ::lseek(fd.get(), req->from_offset(), SEEK_SET);
+    std::string buf(64 * 1024, '\0');
+    for (;;) {
+      ssize_t n = ::read(fd.get(), buf.data(), buf.size());
+      if (n > 0) {
         v1::LogChunk chunk;
         chunk.set_data(buf.data(), static_cast<size_t>(n));
-        if (!writer->Write(chunk)) return grpc::Status::OK;
+        if (!writer->Write(chunk)) return grpc::Status::OK;  // the client went away
+        continue;
       }
-      if (!running) {
-        v1::LogChunk end;
-        end.set_job_ended(true);
-        if (now.ok()) {
-          end.set_status(jobs::JobStatusName(now->status));
-          end.set_exit_code(now->exit_code);
+      if (ctx->IsCancelled()) return grpc::Status::OK;
+      auto now = jobs_->Get(req->id());
+      bool running = now.ok() && jobs_->IsRunning(*now);
+      if (!running || !req->follow()) {
+        // Drain what the job wrote just before it ended.
+        while ((n = ::read(fd.get(), buf.data(), buf.size())) > 0) {
+          v1::LogChunk chunk;
+          chunk.set_data(buf.data(), static_cast<size_t>(n));
+          if (!writer->Write(chunk)) return grpc::Status::OK;
         }
-        writer->Write(end);
+        if (!running) {
+          v1::LogChunk end;
+          end.set_job_ended(true);
+          if (now.ok()) {
+            end.set_status(jobs::JobStatusName(now->status));
+            end.set_exit_code(now->exit_code);
+          }
+          writer->Write(end);
+        }
+        return grpc::Status::OK;
       }
-      return grpc::Status::OK;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  });
 }
 
 grpc::Status DaemonService::Dump(grpc::ServerContext*, const v1::DumpRequest* req,
                                  v1::DumpReply* out) {
-  // The context's cancellation is ignored on purpose: a dump that has frozen
-  // a process finishes (or rolls back) even if the CLI goes away.
-  DumpTarget target;
-  if (req->has_pid())
-    target.pid = req->pid();
-  else
-    target.job_id = req->job_id();
-  DumpSettings s;
-  const auto& o = req->options();
-  s.dir = o.dir();
-  s.compression = o.compression();
-  s.name = o.name();
-  s.leave_running = o.leave_running();
-  s.tcp_established = o.tcp_established();
-  s.shell_job = o.shell_job();
-  s.ext_unix_sk = o.ext_unix_sk();
-  s.file_locks = o.file_locks();
-  s.stream = o.has_stream() ? o.stream() : -1;
-  s.pre_dump = o.pre_dump();
-  std::shared_ptr<stasis::Progress> progress = progress_.Begin(req->operation_id());
-  s.progress = progress.get();
-  auto result = checkpointer_->Dump(target, s);
-  ReturnFreedMemory();
-  if (!result.ok()) return ToGrpc(result.status());
-  CheckpointSummary c;
-  c.record = result->checkpoint;
-  c.header = result->manifest;
-  FillCheckpoint(c, out->mutable_checkpoint());
-  out->set_criu_seconds(result->criu_seconds);
-  out->set_frozen_seconds(result->frozen_seconds);
-  out->set_precopy_seconds(result->precopy_seconds);
-  out->set_total_seconds(result->total_seconds);
-  return grpc::Status::OK;
+  return Guarded("dump", [&]() -> grpc::Status {
+    // The context's cancellation is ignored on purpose: a dump that has frozen
+    // a process finishes (or rolls back) even if the CLI goes away.
+    DumpTarget target;
+    if (req->has_pid())
+      target.pid = req->pid();
+    else
+      target.job_id = req->job_id();
+    DumpSettings s;
+    const auto& o = req->options();
+    s.dir = o.dir();
+    s.compression = o.compression();
+    s.name = o.name();
+    s.leave_running = o.leave_running();
+    s.tcp_established = o.tcp_established();
+    s.shell_job = o.shell_job();
+    s.ext_unix_sk = o.ext_unix_sk();
+    s.file_locks = o.file_locks();
+    s.stream = o.has_stream() ? o.stream() : -1;
+    s.pre_dump = o.pre_dump();
+    std::shared_ptr<stasis::Progress> progress = progress_.Begin(req->operation_id());
+    s.progress = progress.get();
+    auto result = checkpointer_->Dump(target, s);
+    ReturnFreedMemory();
+    if (!result.ok()) return ToGrpc(result.status());
+    CheckpointSummary c;
+    c.record = result->checkpoint;
+    c.header = result->manifest;
+    FillCheckpoint(c, out->mutable_checkpoint());
+    out->set_criu_seconds(result->criu_seconds);
+    out->set_frozen_seconds(result->frozen_seconds);
+    out->set_precopy_seconds(result->precopy_seconds);
+    out->set_total_seconds(result->total_seconds);
+    return grpc::Status::OK;
+  });
 }
 
 grpc::Status DaemonService::Restore(grpc::ServerContext*, const v1::RestoreRequest* req,
                                     v1::RestoreReply* out) {
-  RestoreSettings s;
-  s.job_id = req->job_id();
-  s.path = req->path();
-  s.dir = req->dir();
-  s.new_jid = req->new_jid();
-  std::shared_ptr<stasis::Progress> progress = progress_.Begin(req->operation_id());
-  s.progress = progress.get();
-  auto result = checkpointer_->Restore(s);
-  ReturnFreedMemory();
-  if (!result.ok()) return ToGrpc(result.status());
-  out->set_total_seconds(result->total_seconds);
-  out->set_criu_seconds(result->criu_seconds);
-  return ToGrpc(FillJob(result->job, out->mutable_job()));
+  return Guarded("restore", [&]() -> grpc::Status {
+    RestoreSettings s;
+    s.job_id = req->job_id();
+    s.path = req->path();
+    s.dir = req->dir();
+    s.new_jid = req->new_jid();
+    std::shared_ptr<stasis::Progress> progress = progress_.Begin(req->operation_id());
+    s.progress = progress.get();
+    auto result = checkpointer_->Restore(s);
+    ReturnFreedMemory();
+    if (!result.ok()) return ToGrpc(result.status());
+    out->set_total_seconds(result->total_seconds);
+    out->set_criu_seconds(result->criu_seconds);
+    return ToGrpc(FillJob(result->job, out->mutable_job()));
+  });
 }
 
 grpc::Status DaemonService::Progress(grpc::ServerContext*, const v1::ProgressRequest* req,
                                      v1::ProgressReply* out) {
-  auto p = progress_.Find(req->operation_id());
-  if (p == nullptr || req->operation_id().empty()) return grpc::Status::OK;
-  stasis::Progress::Snapshot s = p->Read();
-  out->set_found(true);
-  out->set_phase(s.phase);
-  out->set_bytes(s.bytes);
-  out->set_total(s.total);
-  out->set_phase_seconds(s.phase_seconds);
-  return grpc::Status::OK;
+  return Guarded("progress", [&]() -> grpc::Status {
+    auto p = progress_.Find(req->operation_id());
+    if (p == nullptr || req->operation_id().empty()) return grpc::Status::OK;
+    stasis::Progress::Snapshot s = p->Read();
+    out->set_found(true);
+    out->set_phase(s.phase);
+    out->set_bytes(s.bytes);
+    out->set_total(s.total);
+    out->set_phase_seconds(s.phase_seconds);
+    return grpc::Status::OK;
+  });
 }
 
 grpc::Status DaemonService::ListCheckpoints(grpc::ServerContext*,
                                             const v1::ListCheckpointsRequest* req,
                                             v1::CheckpointList* out) {
-  Result<std::vector<CheckpointSummary>> found = req->dir().empty()
-                                                     ? checkpointer_->ListJob(req->job_id())
-                                                     : checkpointer_->ListDir(req->dir());
-  if (!found.ok()) return ToGrpc(found.status());
-  for (const auto& c : *found) FillCheckpoint(c, out->add_checkpoints());
-  return grpc::Status::OK;
+  return Guarded("checkpoint list", [&]() -> grpc::Status {
+    Result<std::vector<CheckpointSummary>> found = req->dir().empty()
+                                                       ? checkpointer_->ListJob(req->job_id())
+                                                       : checkpointer_->ListDir(req->dir());
+    if (!found.ok()) return ToGrpc(found.status());
+    for (const auto& c : *found) FillCheckpoint(c, out->add_checkpoints());
+    return grpc::Status::OK;
+  });
 }
 
 grpc::Status DaemonService::InspectCheckpoint(grpc::ServerContext*, const v1::CheckpointRef* req,
                                               v1::Checkpoint* out) {
-  auto c = checkpointer_->Inspect(req->location());
-  if (!c.ok()) return ToGrpc(c.status());
-  FillCheckpoint(*c, out);
-  return grpc::Status::OK;
+  return Guarded("checkpoint inspect", [&]() -> grpc::Status {
+    auto c = checkpointer_->Inspect(req->location());
+    if (!c.ok()) return ToGrpc(c.status());
+    FillCheckpoint(*c, out);
+    return grpc::Status::OK;
+  });
 }
 
 grpc::Status DaemonService::DeleteCheckpoint(grpc::ServerContext*, const v1::CheckpointRef* req,
                                              v1::Empty*) {
-  return ToGrpc(checkpointer_->Delete(req->location()));
+  return Guarded("checkpoint delete",
+                 [&]() -> grpc::Status { return ToGrpc(checkpointer_->Delete(req->location())); });
 }
 
 grpc::Status DaemonService::Health(grpc::ServerContext*, const v1::Empty*, v1::HealthReply* out) {
-  for (const auto& c : RunHealthChecks(*config_, engine_)) {
-    auto* h = out->add_checks();
-    h->set_section(c.section);
-    h->set_name(c.name);
-    h->set_state(c.state);
-    h->set_detail(c.detail);
-  }
-  return grpc::Status::OK;
+  return Guarded("health", [&]() -> grpc::Status {
+    for (const auto& c : RunHealthChecks(*config_, engine_)) {
+      auto* h = out->add_checks();
+      h->set_section(c.section);
+      h->set_name(c.name);
+      h->set_state(c.state);
+      h->set_detail(c.detail);
+    }
+    return grpc::Status::OK;
+  });
 }
 
 grpc::Status DaemonService::Version(grpc::ServerContext*, const v1::Empty*, v1::VersionReply* out) {
-  out->set_version(STASIS_VERSION);
-  if (engine_ != nullptr) {
-    auto v = engine_->Version();
-    if (v.ok()) out->set_criu(*v);
-  }
-  return grpc::Status::OK;
+  return Guarded("version", [&]() -> grpc::Status {
+    out->set_version(STASIS_VERSION);
+    if (engine_ != nullptr) {
+      auto v = engine_->Version();
+      if (v.ok()) out->set_criu(*v);
+    }
+    return grpc::Status::OK;
+  });
 }
 
 }  // namespace stasis::daemon

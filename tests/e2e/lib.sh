@@ -28,14 +28,20 @@ EXTRA_PIDS=()
 stasis() { "$STASIS_BIN" "$@"; }
 
 log() { printf '[%s] %s\n' "$(basename "$0")" "$*" >&2; }
-fail() {
-  log "FAIL: $*"
+show_daemon_log() {
   if [ -f "$T/state/daemon.log" ]; then
     log "--- daemon log (tail) ---"
     tail -n 40 "$T/state/daemon.log" >&2
   fi
+}
+fail() {
+  log "FAIL: $*"
+  show_daemon_log
   exit 1
 }
+# A command that stops the test through `set -e` says which it was, with the
+# daemon's side of the story (fail() does the same for checks).
+trap 'log "FAIL: line $LINENO: \`$BASH_COMMAND\` exited with $?"; show_daemon_log' ERR
 
 start_daemon() {
   stasis daemon start --detach >/dev/null || fail "daemon did not start"
