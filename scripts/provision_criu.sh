@@ -1,22 +1,24 @@
 #!/usr/bin/env bash
-# Provides CRIU >= 4.1 at PREFIX/criu (default /opt/stasis/criu/criu).
+# Provides CRIU >= 4.2 at PREFIX/criu (default /opt/stasis/criu/criu).
 #
-# This kernel needs CRIU 4.1, which bookworm does not ship. If the system has
-# a new enough criu we point at it; otherwise we take criu and the libraries
-# it needs from Debian trixie with `apt-get download`, using a private sources
+# This kernel needs CRIU 4.2, which bookworm does not ship: 4.1 cannot dump a
+# process with a TCP or UDP socket on Linux >= 6.16 (it asks every socket for
+# SO_PASSCRED, which those kernels refuse for them). If the system has a new
+# enough criu we point at it; otherwise we take criu and the libraries it
+# needs from Debian forky (or sid) with `apt-get download`, using a private sources
 # list and lists directory (the system's apt state is never touched), unpack
 # them with `dpkg -x`, and run CRIU through the prefix's own dynamic loader so
-# trixie's libc never mixes with the system's.
+# that suite's libc never mixes with the system's.
 set -euo pipefail
 
 PREFIX=${1:-/opt/stasis/criu}
 WRAPPER=$PREFIX/criu
 log() { printf 'provision_criu: %s\n' "$*"; }
 
-version_ok() {  # version_ok "4.1.1" -> true when >= 4.1
+version_ok() {  # version_ok "4.2.1" -> true when >= 4.2
   local major minor
   IFS=. read -r major minor _ <<<"$1"
-  [ "${major:-0}" -gt 4 ] || { [ "${major:-0}" -eq 4 ] && [ "${minor:-0}" -ge 1 ]; }
+  [ "${major:-0}" -gt 4 ] || { [ "${major:-0}" -eq 4 ] && [ "${minor:-0}" -ge 2 ]; }
 }
 criu_version() { "$@" --version 2>/dev/null | sed -n 's/^Version: *//p'; }
 
@@ -48,12 +50,25 @@ fi
 
 work=$PREFIX/.apt
 mkdir -p "$work/lists/partial" "$work/cache/archives/partial" "$work/debs"
-echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror trixie main" >"$work/sources.list"
 apt_opts=(-o "Dir::Etc::SourceList=$work/sources.list" -o "Dir::Etc::SourceParts=/dev/null"
           -o "Dir::State::Lists=$work/lists" -o "Dir::Cache=$work/cache"
           -o "APT::Sandbox::User=root")
-log "fetching CRIU from trixie ($mirror)"
-apt-get "${apt_opts[@]}" update -qq
+
+# forky is Debian testing; sid is the fallback should criu be missing from
+# testing for a while. The first suite whose criu is >= 4.2 wins.
+suite=""
+for s in forky sid; do
+  echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror $s main" >"$work/sources.list"
+  log "looking for CRIU in $s ($mirror)"
+  apt-get "${apt_opts[@]}" update -qq || continue
+  candidate=$(apt-cache "${apt_opts[@]}" policy criu 2>/dev/null | sed -n 's/^ *Candidate: *//p')
+  if [ -n "$candidate" ] && [ "$candidate" != "(none)" ] && version_ok "$candidate"; then
+    suite=$s
+    break
+  fi
+  log "$s offers criu '${candidate:-none}'"
+done
+[ -n "$suite" ] || { echo "provision_criu: no Debian suite offers criu >= 4.2" >&2; exit 1; }
 
 # criu, the CRIU libraries and headers, and every library they depend on.
 pkgs=$(apt-cache "${apt_opts[@]}" depends --recurse --no-recommends --no-suggests \
@@ -68,7 +83,7 @@ for deb in "$work/debs"/*.deb; do dpkg -x "$deb" "$PREFIX/root"; done
 
 cat >"$WRAPPER" <<WRAP
 #!/bin/sh
-# CRIU from Debian trixie, run through its own loader and libraries.
+# CRIU from Debian $suite, run through its own loader and libraries.
 exec $PREFIX/root/usr/lib64/ld-linux-x86-64.so.2 --library-path $PREFIX/root/usr/lib/x86_64-linux-gnu $PREFIX/root/usr/sbin/criu "\$@"
 WRAP
 chmod 0755 "$WRAPPER"

@@ -81,7 +81,7 @@ Status CriuFailure(const std::string& action, const std::string& log_path,
     return Status::FailedPrecondition(
         "criu dump failed: this kernel refuses the SO_PASSCRED query CRIU makes of network "
         "sockets, so this CRIU cannot checkpoint a process with TCP or UDP sockets here (it needs "
-        "a CRIU release that tolerates it); CRIU log: " +
+        "CRIU 4.2 or newer); CRIU log: " +
         log_path);
   std::string first = FirstErrorLine(text);
   if (first.empty()) {

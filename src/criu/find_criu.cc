@@ -1,5 +1,5 @@
 // OpenEngine: which CRIU to use. Bookworm's own CRIU is too old for current
-// kernels, so scripts/setup.sh provisions 4.1 privately; a newer system
+// kernels, so scripts/setup.sh provisions 4.2 privately; a newer system
 // CRIU (or an explicit criu.path) wins.
 #include <unistd.h>
 

@@ -116,7 +116,7 @@ wl_redis_start() {
   REDIS_PORT=$(free_port)
   stasis run process --jid redis -- /usr/bin/redis-server --port "$REDIS_PORT" --bind 127.0.0.1 \
     --daemonize no --save '' --appendonly no >/dev/null
-  wait_for 10 redis-cli -p "$REDIS_PORT" ping >/dev/null || fail "redis-server did not answer"
+  wait_for 10 redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 || fail "redis-server did not answer"
   for i in $(seq 1 100); do echo "SET key$i value$i"; done | redis-cli -p "$REDIS_PORT" >/dev/null
 }
 wl_redis_save() { :; }
