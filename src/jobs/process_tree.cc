@@ -1,6 +1,8 @@
 #include "jobs/process_tree.h"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <charconv>
@@ -8,11 +10,12 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <set>
 #include <string>
 #include <thread>
 #include <utility>
+
+#include "common/unique_fd.h"
 
 namespace stasis::jobs {
 
@@ -27,8 +30,11 @@ struct ProcStat {
 // so fields are counted from the last ')': state is field 3, starttime 22.
 bool ReadStat(int pid, ProcStat* out) {
   if (pid <= 0) return false;
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  UniqueFd fd(::open(("/proc/" + std::to_string(pid) + "/stat").c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return false;
+  auto read = ReadProcFile(fd.get());
+  if (!read.ok()) return false;
+  const std::string& text = *read;
   size_t close = text.rfind(')');
   if (close == std::string::npos) return false;
   const char* p = text.data() + close + 1;
@@ -77,6 +83,21 @@ bool WaitUntilGone(const Snapshot& s, std::chrono::milliseconds limit) {
 }
 
 }  // namespace
+
+Result<std::string> ReadProcFile(int fd) {
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n > 0) {
+      out.append(buf, static_cast<size_t>(n));
+    } else if (n == 0) {
+      return out;
+    } else if (errno != EINTR) {
+      return ErrnoStatus("cannot read a /proc file", errno);
+    }
+  }
+}
 
 Result<uint64_t> ProcessStartTime(int pid) {
   ProcStat st;

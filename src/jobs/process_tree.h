@@ -2,12 +2,17 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "common/result.h"
 
 namespace stasis::jobs {
 
+// The whole of a /proc file opened as `fd`. Reading a process's file after
+// the process is reaped fails with ESRCH: that is an error Status here, where
+// an ifstream's streambuf would throw even with exceptions off.
+Result<std::string> ReadProcFile(int fd);
 // /proc/<pid>/stat field 22 (start time in clock ticks); NotFound if gone.
 Result<uint64_t> ProcessStartTime(int pid);
 // True when `pid` exists, is not a zombie, and (if start_time != 0) started at start_time.

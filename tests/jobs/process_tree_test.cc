@@ -1,5 +1,6 @@
 #include "jobs/process_tree.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -142,6 +143,33 @@ TEST(ProcessTreeTest, GonePidsAreNotFound) {
   EXPECT_TRUE(ProcessTree(0).empty());
   EXPECT_EQ(SignalTree(kGonePid, SIGTERM).code(), StatusCode::kNotFound);
   EXPECT_TRUE(TerminateTree(kGonePid, 10).ok()) << "already gone is success";
+}
+
+// The race behind a "job kill" that failed in CI: /proc/PID/stat opened,
+// then the process reaped, then read. The read fails with ESRCH, which must
+// come back as a Status (an ifstream read this way threw out of the RPC).
+TEST(ProcessTreeTest, ReadingTheStatOfAProcessReapedMeanwhileIsAnErrorNotAThrow) {
+  int pid = ForkExec({"sleep", "30"});
+  ASSERT_GT(pid, 0);
+  int fd = ::open(("/proc/" + std::to_string(pid) + "/stat").c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  Result<std::string> text = ReadProcFile(fd);
+  ::close(fd);
+  ASSERT_FALSE(text.ok());
+  EXPECT_NE(text.status().message().find("No such process"), std::string::npos)
+      << text.status().message();
+}
+
+TEST(ProcessTreeTest, ReadProcFileReadsAWholeFile) {
+  int fd = ::open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  Result<std::string> text = ReadProcFile(fd);
+  ::close(fd);
+  ASSERT_TRUE(text.ok()) << text.status().message();
+  EXPECT_NE(text->find(") "), std::string::npos) << *text;
+  EXPECT_EQ(text->back(), '\n');
 }
 
 }  // namespace
