@@ -33,6 +33,9 @@ std::string ReadFile(const std::string& path) {
   return ss.str();
 }
 
+const char kProcMountCollision[] =
+    "another dump was mounting /proc in the same working directory (CRIU's proc.crtools)";
+
 std::string Trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r')) s.pop_back();
   size_t i = 0;
@@ -41,6 +44,11 @@ std::string Trim(std::string s) {
 }
 
 }  // namespace
+
+bool IsProcMountCollision(const Status& st) {
+  return st.code() == StatusCode::kUnavailable &&
+         st.message().find(kProcMountCollision) != std::string::npos;
+}
 
 // Errors CRIU logs and then carries on from (it raises RLIMIT_NOFILE where
 // it can, and lives without it where CAP_SYS_RESOURCE is missing), and the
@@ -83,6 +91,9 @@ Status CriuFailure(const std::string& action, const std::string& log_path,
         "sockets, so this CRIU cannot checkpoint a process with TCP or UDP sockets here (it needs "
         "CRIU 4.2 or newer); CRIU log: " +
         log_path);
+  if (action == "dump" && text.find("Can't create a directory (-17)") != std::string::npos)
+    return Status::Unavailable(std::string("criu dump failed: ") + kProcMountCollision +
+                               "; CRIU log: " + log_path);
   std::string first = FirstErrorLine(text);
   if (first.empty()) {
     std::string tail = Trim(output);

@@ -57,4 +57,18 @@ TEST(CriuErrorsTest, VersionParsing) {
 }
 
 }  // namespace
+// What CRIU's parasite logs when two dumps of processes with one working
+// directory mount /proc at ./proc.crtools at the same moment.
+TEST(CriuErrorsTest, AProcMountCollisionIsRecognisedAsSafeToRetry) {
+  std::string log = "/tmp/stasis-criu-errors-test-proc.log";
+  std::ofstream(log) << "(00.1) Error (criu/pie/parasite.c:634): Can't create a directory (-17)\n"
+                        "(00.2) Error (criu/parasite-syscall.c:1): Can't get /proc fd\n";
+  Status st = CriuFailure("dump", log, "", 42);
+  std::remove(log.c_str());
+  EXPECT_TRUE(IsProcMountCollision(st)) << st.message();
+  EXPECT_NE(st.message().find("proc.crtools"), std::string::npos) << st.message();
+  EXPECT_FALSE(IsProcMountCollision(Status::Unavailable("S3 is down")));
+  EXPECT_FALSE(IsProcMountCollision(Status::OK()));
+}
+
 }  // namespace stasis::criu
