@@ -37,8 +37,9 @@ struct Config {
   std::string group;  // besides root, who may use the daemon ("" = root only)
   std::string checkpoint_dir = "/var/lib/stasis/checkpoints";
   std::string checkpoint_compression = "zstd";
-  int checkpoint_stream = 0;  // 0: plain archives; N > 0: N shards
-  std::string criu_path;      // "": find it (see criu/engine.h)
+  int checkpoint_stream = 0;     // 0: plain archives; N > 0: N shards
+  int memory_budget_mib = 2048;  // dumps' and restores' buffers together
+  std::string criu_path;         // "": find it (see criu/engine.h)
   std::string plugins_dir = "/usr/local/lib/stasis/plugins";
   std::string state_dir = "/var/lib/stasis";  // jobs' logs, work dirs
   std::string db_path = "/var/lib/stasis/stasis.db";

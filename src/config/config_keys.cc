@@ -9,7 +9,7 @@ namespace stasis::config::internal {
 
 namespace {
 
-const std::array<KeyInfo, 22> kKeys = {{
+const std::array<KeyInfo, 23> kKeys = {{
     {"address", "STASIS_ADDRESS", "UNIX socket the daemon listens on and the CLI connects to.",
      &Config::address, CheckAbsolutePath},
     {"group", "STASIS_GROUP",
@@ -29,6 +29,10 @@ const std::array<KeyInfo, 22> kKeys = {{
     {"checkpoint.stream", "STASIS_CHECKPOINT_STREAM",
      "0 writes one archive; N (1 to 64) streams each dump as N parallel shards.",
      &Config::checkpoint_stream, nullptr, 0, 64},
+    {"memory.budget_mib", "STASIS_MEMORY_BUDGET_MIB",
+     "Buffer memory (MiB) the daemon's dumps and restores use together; one that does not "
+     "fit waits its turn, before anything is frozen.",
+     &Config::memory_budget_mib, nullptr, 64, 1048576},
     {"criu.path", "STASIS_CRIU_PATH",
      "CRIU binary (>= 4.1); empty: a system CRIU, then the one scripts/setup.sh installed.",
      &Config::criu_path, CheckOptionalAbsolutePath},

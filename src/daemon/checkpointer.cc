@@ -11,12 +11,14 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <thread>
 
 #include "archive/checkpoint_archive.h"
 #include "archive/compression.h"
 #include "common/log.h"
 #include "common/time_format.h"
 #include "common/unique_fd.h"
+#include "criu/criu_errors.h"
 #include "daemon/dump_recovery.h"
 #include "daemon/streamed_checkpoint.h"
 #include "jobs/process_tree.h"
@@ -33,6 +35,53 @@ namespace {
 
 double SecondsSince(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+Status StatusOf(const Status& st) {
+  return st;
+}
+template <typename T>
+Status StatusOf(const Result<T>& r) {
+  return r.status();
+}
+
+// Runs a CRIU dump `attempt` again, after a short random pause, while it
+// fails only because a concurrent dump collided with it on CRIU's /proc
+// mount point (see criu::IsProcMountCollision); the pauses spread apart
+// dumps that were started together.
+template <typename Attempt>
+auto RetryProcMountCollisions(const std::string& what, Attempt attempt) {
+  constexpr int kAttempts = 8;
+  std::minstd_rand rng(std::random_device{}());
+  for (int i = 1;; ++i) {
+    auto result = attempt();
+    if (i == kAttempts || !criu::IsProcMountCollision(StatusOf(result))) return result;
+    int pause_ms = std::uniform_int_distribution<int>(20, 100 * i)(rng);
+    STASIS_LOG(Info) << "dump of " << what << " collided with another on CRIU's /proc mount; "
+                     << "trying again in " << pause_ms << " ms";
+    std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms));
+  }
+}
+
+// What one operation is expected to hold in buffers (MiB), leased from the
+// memory budget before it starts. A dump writes through one storage writer
+// per shard: the part it fills and a spare, plus compression state. A plain
+// restore has `concurrency` ranged reads of a part in flight; a streamed one
+// reads six 4 MiB chunks ahead for each image CRIU has open (two at most),
+// and decompresses them.
+int64_t DumpCostMib(const config::Config& c, int shards) {
+  const int64_t per_writer = 2 * int64_t{c.aws.part_size_mib} + 20;
+  return shards > 0 ? shards * per_writer : per_writer;
+}
+int64_t RestoreCostMib(const config::Config& c, bool streamed) {
+  return streamed ? 2 * 6 * 4 + 16 : (c.aws.concurrency + 1) * int64_t{c.aws.part_size_mib} + 16;
+}
+
+// Empties a directory, leaving the directory itself.
+void ClearDir(const std::string& dir) {
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+    fs::remove_all(it->path(), ec);
 }
 
 // Removes a work directory when it goes out of scope.
@@ -115,7 +164,18 @@ Checkpointer::Checkpointer(const config::Config* config, criu::Engine* engine, J
       engine_(engine),
       jobs_(jobs),
       registry_(registry),
-      journal_(config->state_dir + "/dumps") {}
+      journal_(config->state_dir + "/dumps"),
+      memory_(config->memory_budget_mib) {}
+
+MemoryBudget::Lease Checkpointer::LeaseMemory(int64_t mib, Progress* progress) {
+  return memory_.Acquire(mib, [&](int64_t in_use) {
+    STASIS_LOG(Info) << "waiting for " << mib << " MiB of the memory budget (" << in_use << " of "
+                     << memory_.total_mib() << " MiB in use)";
+    if (progress != nullptr)
+      progress->SetPhase("waiting for memory: " + std::to_string(in_use) + " of the daemon's " +
+                         std::to_string(memory_.total_mib()) + " MiB budget in use");
+  });
+}
 
 void Checkpointer::RecoverInterruptedDumps() {
   daemon::RecoverInterruptedDumps(&journal_, config_->state_dir + "/work");
@@ -221,6 +281,10 @@ Result<DumpOutcome> Checkpointer::Dump(const DumpTarget& target, const DumpSetti
   if (store->Stat(location).ok() || IsStreamedCheckpoint(store.get(), location))
     return Status::AlreadyExists("a checkpoint named " + location + " already exists");
 
+  // Before the journal and the freeze: a dump that has to wait for memory
+  // waits with the process running.
+  MemoryBudget::Lease memory = LeaseMemory(DumpCostMib(*config_, shards), s.progress);
+
   ASSIGN_OR_RETURN(std::string work_path, NewWorkDir("dump"));
   WorkDir work(work_path);
   std::string images = work.path() + "/images";
@@ -279,7 +343,8 @@ Result<DumpOutcome> Checkpointer::Dump(const DumpTarget& target, const DumpSetti
   if (shards > 0) {
     progress.SetPhase("streaming to " + location);
     StreamedDumpSpec spec{location, shards, chunk_compression, header, &progress, s.pre_dump};
-    auto streamed = DumpStreamed(engine_, dump_opts, store, spec);
+    auto streamed = RetryProcMountCollisions(
+        what, [&] { return DumpStreamed(engine_, dump_opts, store, spec); });
     if (!streamed.ok()) {
       // The tree may be stopped (CRIU had finished) or running (it had
       // not): SIGCONT is right either way, as long as the tree exists.
@@ -297,7 +362,10 @@ Result<DumpOutcome> Checkpointer::Dump(const DumpTarget& target, const DumpSetti
     out.manifest = header;
   } else {
     progress.SetPhase("checkpointing with CRIU");
-    Status dumped = engine_->Dump(dump_opts);
+    Status dumped = RetryProcMountCollisions(what, [&] {
+      ClearDir(images);  // what a collided attempt left
+      return engine_->Dump(dump_opts);
+    });
     if (!dumped.ok()) {
       // CRIU resumes the tree when it fails while dumping, but not when the
       // failure comes after it stopped the tasks for --leave-stopped (its
@@ -421,8 +489,9 @@ Result<RestoreOutcome> Checkpointer::Restore(const RestoreSettings& s) {
 
   RETURN_IF_ERROR(storage::ParseLocation(location).status());
   ASSIGN_OR_RETURN(auto store, storage::StorageFor(location));
-  if (IsStreamedCheckpoint(store.get(), location))
-    return RestoreFromStream(s, jid, location, store, t_start);
+  const bool streamed = IsStreamedCheckpoint(store.get(), location);
+  MemoryBudget::Lease memory = LeaseMemory(RestoreCostMib(*config_, streamed), s.progress);
+  if (streamed) return RestoreFromStream(s, jid, location, store, t_start);
   auto reader = store->NewReader(location);
   if (!reader.ok()) {
     if (reader.status().code() == StatusCode::kNotFound)

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "archive/manifest.h"
+#include "common/memory_budget.h"
 #include "common/progress.h"
 #include "common/result.h"
 #include "common/unique_fd.h"
@@ -92,6 +93,8 @@ class Checkpointer {
   void RecoverInterruptedDumps();
 
  private:
+  // Waits, with the progress saying so, until `mib` of the budget is free.
+  MemoryBudget::Lease LeaseMemory(int64_t mib, Progress* progress);
   Result<std::string> LatestLocationFor(const std::string& jid, const std::string& dir);
   Result<std::string> NewWorkDir(const std::string& prefix);
   // Registers a restored tree as job `jid` and times the restore.
@@ -112,6 +115,7 @@ class Checkpointer {
   JobManager* jobs_;
   jobs::Registry* registry_;
   DumpJournal journal_;  // dumps in progress, for recovery after a crash
+  MemoryBudget memory_;  // config memory.budget_mib, leased per dump and restore
 };
 
 // True for names stasis gives plain checkpoints: dump-*.tar[.gz|.lz4|.zst].
