@@ -22,7 +22,7 @@ N=16
 MIB=24
 
 # Two dumps of one job at once: the second is refused, the first completes.
-stasis run process --jid twice -- "$WORKLOADS/memhog" 256 >/dev/null
+stasis run process --jid twice -- "$WORKLOADS/memhog" 128 >/dev/null
 wait_for 60 grep -q checksum "$(job_log twice)" || fail "memhog twice did not start"
 stasis dump job twice --dir s3://load/twice >"$T/twice.out" 2>&1 &
 first=$!
