@@ -25,6 +25,13 @@ int Fail(const Status& status) {
 
 Result<config::Config> CliContext::LoadedConfig() {
   if (!config_) {
+    // Only the default file may be missing (defaults apply): a file named
+    // on purpose that is not there is a typo, not a wish for defaults.
+    if (config_path != config::kDefaultConfigPath && ::access(config_path.c_str(), F_OK) != 0 &&
+        errno == ENOENT)
+      return Status::NotFound("config file " + config_path +
+                              " does not exist (named by --config or STASIS_CONFIG); create it "
+                              "with `stasis config init` or name another");
     ASSIGN_OR_RETURN(config::Config c, config::LoadConfig(config_path));
     if (!address.empty()) c.address = address;
     config_ = std::make_unique<config::Config>(std::move(c));
