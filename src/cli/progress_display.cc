@@ -71,6 +71,8 @@ grpc::Status WithProgress(CliContext& ctx, const std::string& operation_id,
           s->bytes = reply.bytes();
           s->total = reply.total();
           s->phase_seconds = reply.phase_seconds();
+          s->has_stored = reply.has_stored();
+          s->stored = reply.stored();
           return true;
         });
   return result;

@@ -17,10 +17,24 @@ void Progress::SetPhase(const std::string& phase, uint64_t total_bytes) {
   bytes_.store(0, std::memory_order_relaxed);
 }
 
+int Progress::AddStoredSource(std::function<uint64_t()> source) {
+  std::lock_guard lock(mu_);
+  int id = next_source_++;
+  stored_sources_.emplace(id, std::move(source));
+  return id;
+}
+
+void Progress::RemoveStoredSource(int id) {
+  std::lock_guard lock(mu_);
+  stored_sources_.erase(id);
+}
+
 Progress::Snapshot Progress::Read() const {
   Snapshot s;
   std::lock_guard lock(mu_);
   s.phase = phase_;
+  s.has_stored = !stored_sources_.empty();
+  for (const auto& [id, source] : stored_sources_) s.stored += source();
   s.bytes = bytes_.load(std::memory_order_relaxed);
   s.total = total_.load(std::memory_order_relaxed);
   s.phase_seconds =
@@ -55,7 +69,10 @@ std::shared_ptr<const Progress> ProgressBoard::Find(const std::string& id) const
 
 std::string ProgressLine(const Progress::Snapshot& s) {
   std::string line = s.phase.empty() ? "starting" : s.phase;
-  if (s.bytes == 0 && s.total == 0) return line;
+  if (s.bytes == 0 && s.total == 0) {
+    if (s.has_stored) line += ": " + HumanBytes(s.stored) + " stored";
+    return line;
+  }
   line += " " + HumanBytes(s.bytes);
   if (s.total > 0) {
     line += " of " + HumanBytes(s.total);
@@ -70,6 +87,7 @@ std::string ProgressLine(const Progress::Snapshot& s) {
             HumanBytes(static_cast<uint64_t>(static_cast<double>(s.bytes) / s.phase_seconds)) +
             "/s";
   }
+  if (s.has_stored) line += ", " + HumanBytes(s.stored) + " stored";
   return line;
 }
 

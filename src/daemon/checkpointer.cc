@@ -385,6 +385,7 @@ Result<DumpOutcome> Checkpointer::Dump(const DumpTarget& target, const DumpSetti
     if (!writer.ok()) return fail(writer.status());
     progress.SetPhase("writing " + location);
     storage::CountingWriter counted(writer->get(), &progress);
+    storage::StoredBytesWatch stored(&progress, writer->get());
     auto manifest = archive::WriteCheckpointArchive(images, header, compression, counted);
     if (!manifest.ok()) {
       (*writer)->Abort();

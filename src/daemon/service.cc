@@ -316,6 +316,8 @@ grpc::Status DaemonService::Progress(grpc::ServerContext*, const v1::ProgressReq
     out->set_bytes(s.bytes);
     out->set_total(s.total);
     out->set_phase_seconds(s.phase_seconds);
+    out->set_has_stored(s.has_stored);
+    out->set_stored(s.stored);
     return grpc::Status::OK;
   });
 }

@@ -95,6 +95,10 @@ typedef struct stasis_plugin_v1 {
   /* Appended (check struct_size): removes what unfinished writes left at or
    * under `location` (open multipart uploads); committed objects stay. */
   int (*remove_incomplete)(stasis_storage* s, const char* location, stasis_error* err);
+  /* Appended (check struct_size): bytes of the writer's object the storage
+   * has acknowledged (S3: parts the server confirmed). Unlike the other
+   * writer calls, it may be called from any thread while another appends. */
+  uint64_t (*writer_bytes_stored)(stasis_writer* w);
 } stasis_plugin_v1;
 
 /* The size of the first published layout; fields after it are optional. */

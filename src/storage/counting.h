@@ -20,10 +20,30 @@ class CountingWriter final : public Writer {
   Status Commit() override { return inner_->Commit(); }
   void Abort() noexcept override { inner_->Abort(); }
   uint64_t BytesWritten() const override { return inner_->BytesWritten(); }
+  uint64_t BytesStored() const override { return inner_->BytesStored(); }
 
  private:
   Writer* inner_;  // not owned
   Progress* progress_;
+};
+
+// While it lives, `progress` counts what `writer` has stored (see
+// Writer::BytesStored) alongside what was handed to it. Destroy it before
+// the writer.
+class StoredBytesWatch {
+ public:
+  StoredBytesWatch(Progress* progress, const Writer* writer)
+      : progress_(progress),
+        id_(progress ? progress->AddStoredSource([writer] { return writer->BytesStored(); }) : 0) {}
+  ~StoredBytesWatch() {
+    if (progress_) progress_->RemoveStoredSource(id_);
+  }
+  StoredBytesWatch(const StoredBytesWatch&) = delete;
+  StoredBytesWatch& operator=(const StoredBytesWatch&) = delete;
+
+ private:
+  Progress* progress_;
+  int id_;
 };
 
 class CountingReader final : public Reader {

@@ -32,6 +32,12 @@ class Writer {
   virtual void Abort() noexcept = 0;
   // Bytes appended so far.
   virtual uint64_t BytesWritten() const = 0;
+  // Bytes the storage has acknowledged (S3: parts the server confirmed); it
+  // trails BytesWritten() by what is still buffered or on the wire, so a
+  // progress display can say what has really arrived. Unlike the other
+  // calls it may be made from any thread while another appends. 0 when the
+  // storage cannot tell.
+  virtual uint64_t BytesStored() const { return 0; }
 };
 
 // A streaming reader for one object.

@@ -138,6 +138,9 @@ Result<std::unique_ptr<ShardedWriter>> ShardedWriter::Open(
       return writer.status();
     }
     shard->writer = std::move(*writer);
+    if (options.progress != nullptr)
+      shard->stored =
+          std::make_unique<storage::StoredBytesWatch>(options.progress, shard->writer.get());
     w->shards_.push_back(std::move(shard));
   }
   for (size_t i = 0; i < w->shards_.size(); ++i)

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "common/progress.h"
+#include "storage/counting.h"
 #include "storage/storage.h"
 #include "stream/image_capture.h"
 #include "stream/page_index.h"
@@ -78,7 +79,8 @@ class ShardedWriter final : public ImageSink {
   struct Shard {
     std::string name;
     std::unique_ptr<storage::Writer> writer;
-    std::deque<Chunk> queue;  // guarded by mu_
+    std::unique_ptr<storage::StoredBytesWatch> stored;  // after `writer`: goes first
+    std::deque<Chunk> queue;                            // guarded by mu_
     std::thread worker;
   };
   class File;

@@ -17,6 +17,32 @@ TEST(ProgressTest, LinesSayPhaseBytesShareAndRate) {
   EXPECT_EQ(ProgressLine(s), "writing s3://b/x.tar 512.0MiB of 1.0GiB (50%), 256.0MiB/s");
 }
 
+// What storage acknowledged is shown beside what it was handed, summed over
+// the writers reporting it, and only while they report it.
+TEST(ProgressTest, StoredBytesComeFromTheirSourcesWhileTheyLive) {
+  Progress p;
+  p.SetPhase("writing s3://b/x.tar");
+  p.Add(96ull << 20);
+  EXPECT_FALSE(p.Read().has_stored);
+  uint64_t a = 16ull << 20, b = 32ull << 20;
+  int ida = p.AddStoredSource([&a] { return a; });
+  int idb = p.AddStoredSource([&b] { return b; });
+  Progress::Snapshot s = p.Read();
+  EXPECT_TRUE(s.has_stored);
+  EXPECT_EQ(s.stored, 48ull << 20);
+  s.phase_seconds = 0;
+  EXPECT_EQ(ProgressLine(s), "writing s3://b/x.tar 96.0MiB, 48.0MiB stored");
+  a += 16ull << 20;  // a part confirmed meanwhile
+  EXPECT_EQ(p.Read().stored, 64ull << 20);
+  p.RemoveStoredSource(ida);
+  EXPECT_EQ(p.Read().stored, 32ull << 20);
+  p.SetPhase("committing s3://b/x.tar");
+  s = p.Read();
+  EXPECT_EQ(ProgressLine(s), "committing s3://b/x.tar: 32.0MiB stored");
+  p.RemoveStoredSource(idb);
+  EXPECT_FALSE(p.Read().has_stored);
+}
+
 TEST(ProgressTest, TheBoardFindsOperationsOnlyWhileTheyRun) {
   ProgressBoard board;
   EXPECT_EQ(board.Find("op-1"), nullptr);

@@ -41,6 +41,14 @@ class PluginWriter final : public storage::Writer {
   }
   void Abort() noexcept override { lib_->api()->writer_abort(w_); }
   uint64_t BytesWritten() const override { return lib_->api()->writer_bytes(w_); }
+  uint64_t BytesStored() const override {
+    const stasis_plugin_v1* api = lib_->api();
+    if (api->struct_size <
+            offsetof(stasis_plugin_v1, writer_bytes_stored) + sizeof(api->writer_bytes_stored) ||
+        api->writer_bytes_stored == nullptr)
+      return 0;  // a plugin built before the entry existed
+    return api->writer_bytes_stored(w_);
+  }
 
  private:
   std::shared_ptr<PluginLibrary> lib_;

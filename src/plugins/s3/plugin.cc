@@ -66,6 +66,9 @@ void WriterAbort(stasis_writer* w) {
 uint64_t WriterBytes(stasis_writer* w) {
   return w->impl->BytesWritten();
 }
+uint64_t WriterBytesStored(stasis_writer* w) {
+  return w->impl->BytesStored();
+}
 void WriterClose(stasis_writer* w) {
   delete w;
 }
@@ -165,6 +168,7 @@ const stasis_plugin_v1 kPlugin = {
     Health,
     ReadRange,
     RemoveIncomplete,
+    WriterBytesStored,
 };
 
 }  // namespace

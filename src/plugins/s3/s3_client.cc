@@ -214,7 +214,10 @@ Result<HttpResponse> S3Client::Send(const Call& call, const std::string& what) {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   Status last;
   bool renewed_session = false;
-  for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
+  const int max_attempts = call.max_attempts > 0 ? call.max_attempts : options_.max_attempts;
+  int attempt = 0;
+  for (; attempt < max_attempts; ++attempt) {
+    if (call.cancel != nullptr && call.cancel->load()) break;
     if (attempt > 0) {
       // Full jitter: a random wait up to the exponential cap, so parallel
       // part uploads do not retry in lockstep.
@@ -228,8 +231,8 @@ Result<HttpResponse> S3Client::Send(const Call& call, const std::string& what) {
       // A refused connection on the first try means nobody listens there;
       // waiting through the whole retry budget would only delay the answer.
       if (attempt == 0 && last.message().find("Couldn't connect") != std::string::npos &&
-          options_.max_attempts > 2) {
-        attempt = options_.max_attempts - 2;
+          max_attempts > 2) {
+        attempt = max_attempts - 2;
       }
       continue;
     }
@@ -249,6 +252,11 @@ Result<HttpResponse> S3Client::Send(const Call& call, const std::string& what) {
     if (st.code() != StatusCode::kUnavailable) return st;
     last = st;
   }
+  if (last.ok()) return Status::Unavailable(what + " was given up: the upload is being aborted");
+  // Say the failure outlasted the retries, so nobody retries by hand at once.
+  if (attempt > 1)
+    return Status(last.code(),
+                  last.message() + " (gave up after " + std::to_string(attempt) + " attempts)");
   return last;
 }
 
@@ -282,12 +290,14 @@ Result<std::string> S3Client::CreateMultipartUpload(const std::string& key) {
 }
 
 Result<CompletedPart> S3Client::UploadPart(const std::string& key, const std::string& upload_id,
-                                           int number, const char* data, size_t size) {
+                                           int number, const char* data, size_t size,
+                                           const std::atomic<bool>* cancel) {
   CompletedPart part;
   part.number = number;
   Call c{"PUT", key,  {{"partNumber", std::to_string(number)}, {"uploadId", upload_id}},
          {},    data, size};
   AddChecksum(&c, &part.checksum_b64);
+  c.cancel = cancel;
   ASSIGN_OR_RETURN(HttpResponse r, Send(c, "upload of part " + std::to_string(number) +
                                                " of s3://" + bucket_ + "/" + key));
   part.etag = r.headers["etag"];
@@ -308,8 +318,10 @@ Status S3Client::CompleteMultipartUpload(const std::string& key, const std::stri
   return Send(c, "completion of the upload of s3://" + bucket_ + "/" + key).status();
 }
 
-Status S3Client::AbortMultipartUpload(const std::string& key, const std::string& upload_id) {
+Status S3Client::AbortMultipartUpload(const std::string& key, const std::string& upload_id,
+                                      int attempts) {
   Call c{"DELETE", key, {{"uploadId", upload_id}}, {}};
+  c.max_attempts = attempts;
   Status st = Send(c, "abort of the upload of s3://" + bucket_ + "/" + key).status();
   return st.code() == StatusCode::kNotFound ? Status::OK() : st;
 }

@@ -4,6 +4,7 @@
 // sentence naming the cause.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -59,11 +60,17 @@ class S3Client {
   Status PutObject(const std::string& key, const char* data, size_t size);
   Result<std::string> CreateMultipartUpload(const std::string& key);
   // Returns the part's ETag. The part carries its checksum.
+  // `cancel`, when set by another thread, stops the retries: a writer
+  // aborting its upload does not wait out a part's whole retry budget.
   Result<CompletedPart> UploadPart(const std::string& key, const std::string& upload_id, int number,
-                                   const char* data, size_t size);
+                                   const char* data, size_t size,
+                                   const std::atomic<bool>* cancel = nullptr);
   Status CompleteMultipartUpload(const std::string& key, const std::string& upload_id,
                                  const std::vector<CompletedPart>& parts);
-  Status AbortMultipartUpload(const std::string& key, const std::string& upload_id);
+  // `attempts` (0: the configured budget) is small when a janitor will try
+  // again later: a process frozen for a failed dump should not wait on it.
+  Status AbortMultipartUpload(const std::string& key, const std::string& upload_id,
+                              int attempts = 0);
   // The multipart uploads open under `prefix`, following the markers.
   Result<std::vector<OpenUpload>> ListMultipartUploads(const std::string& prefix);
   Result<ObjectHead> HeadObject(const std::string& key);
@@ -95,6 +102,8 @@ class S3Client {
     bool head = false;
     std::string payload_hash{};  // precomputed; "" to hash the body
     std::string* body_sink = nullptr;
+    int max_attempts = 0;                       // 0: options_.max_attempts
+    const std::atomic<bool>* cancel = nullptr;  // stops retries when set
   };
   // The checksum header for a body, and for signed bodies its payload hash,
   // from one pass over the data.

@@ -90,9 +90,10 @@ void S3Writer::Worker() {
       queue_.pop_front();
       ++in_flight_;
     }
-    auto done =
-        client_->UploadPart(key_, upload_id_, part.number, part.data.data(), part.data.size());
+    auto done = client_->UploadPart(key_, upload_id_, part.number, part.data.data(),
+                                    part.data.size(), &cancelled_);
     ReleaseSlots(1);
+    if (done.ok()) stored_ += part.data.size();
     std::lock_guard lock(mu_);
     --in_flight_;
     // One sent buffer is kept for the next part (its pages are mapped);
@@ -123,6 +124,7 @@ Status S3Writer::Commit() {
   if (done_) return Status::FailedPrecondition("the upload of " + key_ + " is already finished");
   if (upload_id_.empty()) {
     Status st = client_->PutObject(key_, buffer_.data(), buffer_.size());
+    if (st.ok()) stored_ = buffer_.size();
     done_ = true;
     return st;
   }
@@ -145,6 +147,7 @@ Status S3Writer::Commit() {
 void S3Writer::Abort() noexcept {
   if (done_) return;
   done_ = true;
+  cancelled_ = true;  // parts still retrying give up: the upload is going
   {
     std::lock_guard lock(mu_);
     ReleaseSlots(queue_.size());
@@ -154,7 +157,9 @@ void S3Writer::Abort() noexcept {
   // A server that is gone cannot be told now: the janitor tells it later.
   // The caller's error already says why the upload failed.
   if (!upload_id_.empty()) {
-    Status st = client_->AbortMultipartUpload(key_, upload_id_);
+    // With a janitor to fall back on, two tries are enough here: the process
+    // of a failed dump stays frozen until its writers are done.
+    Status st = client_->AbortMultipartUpload(key_, upload_id_, janitor_ != nullptr ? 2 : 0);
     if (!st.ok() && janitor_ != nullptr) janitor_->Add({client_->bucket(), key_, upload_id_});
   }
 }

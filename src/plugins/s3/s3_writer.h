@@ -7,6 +7,7 @@
 // Abort() or destruction without Commit() aborts the upload.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -34,6 +35,7 @@ class S3Writer final : public storage::Writer {
   Status Commit() override;
   void Abort() noexcept override;
   uint64_t BytesWritten() const override { return bytes_; }
+  uint64_t BytesStored() const override { return stored_.load(); }
 
  private:
   struct Part {
@@ -58,6 +60,8 @@ class S3Writer final : public storage::Writer {
 
   std::string buffer_;
   uint64_t bytes_ = 0;
+  std::atomic<uint64_t> stored_{0};     // in parts the server confirmed
+  std::atomic<bool> cancelled_{false};  // set by Abort(): in-flight parts stop retrying
   int next_part_ = 1;
   std::string upload_id_;  // "" until the first part is full
   bool done_ = false;      // committed or aborted

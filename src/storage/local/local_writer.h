@@ -2,6 +2,7 @@
 // renamed into place by Commit().
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -22,7 +23,9 @@ class LocalWriter final : public Writer {
   Status Append(const void* data, size_t size) override;
   Status Commit() override;
   void Abort() noexcept override;
-  uint64_t BytesWritten() const override { return bytes_written_; }
+  uint64_t BytesWritten() const override { return bytes_written_.load(); }
+  // What write(2) took: the kernel has it, and Commit() makes it durable.
+  uint64_t BytesStored() const override { return bytes_written_.load(); }
 
  private:
   LocalWriter(std::string path, std::string dir, std::string name, std::string temp_name,
@@ -42,7 +45,7 @@ class LocalWriter final : public Writer {
   // file was made in, even if the path is renamed meanwhile.
   UniqueFd dir_fd_;
   UniqueFd fd_;
-  uint64_t bytes_written_ = 0;
+  std::atomic<uint64_t> bytes_written_{0};  // read by BytesStored() from other threads
   bool committed_ = false;
   bool aborted_ = false;
 };

@@ -148,10 +148,16 @@ TEST_P(S3PayloadTest, ParallelWriterAndReaderRoundTrip) {
       size_t n = std::min<size_t>(1234567, data.size() - off);
       ASSERT_TRUE(w.Append(data.data() + off, n).ok());
       off += n;
+      // Stored counts whole confirmed parts only, never what is buffered.
+      uint64_t stored = w.BytesStored();
+      EXPECT_LE(stored, w.BytesWritten());
+      EXPECT_EQ(stored % (5 << 20), 0u) << "stored " << stored << " is not whole parts";
     }
+    EXPECT_LT(w.BytesStored(), data.size()) << "the last part cannot be stored before Commit()";
     EXPECT_FALSE(c->HeadObject(key).ok()) << "visible before Commit()";
     ASSERT_TRUE(w.Commit().ok());
     EXPECT_EQ(w.BytesWritten(), data.size());
+    EXPECT_EQ(w.BytesStored(), data.size());
   }
   auto head = c->HeadObject(key);
   ASSERT_TRUE(head.ok());
@@ -214,7 +220,9 @@ TEST_F(S3ClientTest, SmallObjectsAreOnePutAndUncommittedOnesNeverAppear) {
   EXPECT_FALSE(c->HeadObject("small.bin").ok());
   S3Writer w(c, "small.bin", 5 << 20, 2);
   ASSERT_TRUE(w.Append("hello", 5).ok());
+  EXPECT_EQ(w.BytesStored(), 0u) << "a small object is one PUT at Commit()";
   ASSERT_TRUE(w.Commit().ok());
+  EXPECT_EQ(w.BytesStored(), 5u);
   S3Reader r(c, "small.bin", 5, 5 << 20, 2);
   EXPECT_EQ(ReadAll(r), "hello");
 }
