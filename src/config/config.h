@@ -37,7 +37,12 @@ struct Config {
   std::string group;  // besides root, who may use the daemon ("" = root only)
   std::string checkpoint_dir = "/var/lib/stasis/checkpoints";
   std::string checkpoint_compression = "zstd";
-  int checkpoint_stream = 0;     // 0: plain archives; N > 0: N shards
+  int checkpoint_stream = 0;  // 0: plain archives; N > 0: N shards
+  // Client-side encryption: a key file (0600; 32 bytes or 64 hex digits) or
+  // the key itself in hex (secret; meant for the environment). Either makes
+  // every dump a streamed, encrypted one.
+  std::string checkpoint_encryption_key_file;
+  std::string checkpoint_encryption_key;
   int memory_budget_mib = 2048;  // dumps' and restores' buffers together
   std::string criu_path;         // "": find it (see criu/engine.h)
   std::string plugins_dir = "/usr/local/lib/stasis/plugins";

@@ -9,7 +9,7 @@ namespace stasis::config::internal {
 
 namespace {
 
-const std::array<KeyInfo, 23> kKeys = {{
+const std::array<KeyInfo, 25> kKeys = {{
     {"address", "STASIS_ADDRESS", "UNIX socket the daemon listens on and the CLI connects to.",
      &Config::address, CheckAbsolutePath},
     {"group", "STASIS_GROUP",
@@ -29,6 +29,14 @@ const std::array<KeyInfo, 23> kKeys = {{
     {"checkpoint.stream", "STASIS_CHECKPOINT_STREAM",
      "0 writes one archive; N (1 to 64) streams each dump as N parallel shards.",
      &Config::checkpoint_stream, nullptr, 0, 64},
+    {"checkpoint.encryption_key_file", "STASIS_CHECKPOINT_ENCRYPTION_KEY_FILE",
+     "Client-side encryption (AES-256-GCM): a file holding the key, 32 bytes or 64 hex digits, "
+     "mode 0600. Dumps are then streamed and every chunk sealed; restores need the same key.",
+     &Config::checkpoint_encryption_key_file, CheckOptionalAbsolutePath},
+    {"checkpoint.encryption_key", "STASIS_CHECKPOINT_ENCRYPTION_KEY",
+     "The encryption key itself as 64 hex digits, instead of a file; best given in the "
+     "environment.",
+     &Config::checkpoint_encryption_key, nullptr, 0, 0, /*secret=*/true},
     {"memory.budget_mib", "STASIS_MEMORY_BUDGET_MIB",
      "Buffer memory (MiB) the daemon's dumps and restores use together; one that does not "
      "fit waits its turn, before anything is frozen.",

@@ -19,6 +19,7 @@
 #include "common/time_format.h"
 #include "common/unique_fd.h"
 #include "criu/criu_errors.h"
+#include "daemon/checkpoint_encryption.h"
 #include "daemon/dump_recovery.h"
 #include "daemon/streamed_checkpoint.h"
 #include "jobs/process_tree.h"
@@ -249,6 +250,15 @@ Result<DumpOutcome> Checkpointer::Dump(const DumpTarget& target, const DumpSetti
           "--pre-dump makes a streamed checkpoint; drop --stream 0 or give --stream N");
     shards = 1;
   }
+  // Encryption seals chunks, so an encrypted checkpoint is a streamed one.
+  ASSIGN_OR_RETURN(auto encryption_key, ConfiguredEncryptionKey(*config_));
+  if (encryption_key.has_value() && shards == 0) {
+    if (s.stream == 0)
+      return Status::InvalidArgument(
+          "encrypted checkpoints are streamed (an encryption key is configured); drop --stream 0 "
+          "or give --stream N");
+    shards = 1;
+  }
   if (shards > 64)
     return Status::InvalidArgument("--stream takes 1 to 64 shards, not " + std::to_string(shards));
   std::string compression_name =
@@ -342,7 +352,14 @@ Result<DumpOutcome> Checkpointer::Dump(const DumpTarget& target, const DumpSetti
   double criu_seconds = 0;
   if (shards > 0) {
     progress.SetPhase("streaming to " + location);
-    StreamedDumpSpec spec{location, shards, chunk_compression, header, &progress, s.pre_dump};
+    std::optional<stream::ChunkCipher> cipher;
+    if (encryption_key.has_value()) {
+      auto made = stream::ChunkCipher::ForNewCheckpoint(*encryption_key);
+      if (!made.ok()) return made.status();
+      cipher.emplace(std::move(*made));
+    }
+    StreamedDumpSpec spec{location,  shards,     chunk_compression,          header,
+                          &progress, s.pre_dump, cipher ? &*cipher : nullptr};
     auto streamed = RetryProcMountCollisions(
         what, [&] { return DumpStreamed(engine_, dump_opts, store, spec); });
     if (!streamed.ok()) {
@@ -572,6 +589,9 @@ Result<RestoreOutcome> Checkpointer::RestoreFromStream(
   if (!streamed.ok())
     return streamed.status().WithContext("cannot restore " + location + " (nothing was started)");
   const archive::Manifest manifest = streamed->checkpoint;
+  auto cipher = CipherToRestore(*config_, *streamed);
+  if (!cipher.ok())
+    return cipher.status().WithContext("cannot restore " + location + " (nothing was started)");
   ASSIGN_OR_RETURN(std::string work_path, NewWorkDir("restore"));
   WorkDir work(work_path);
   std::string images = work.path() + "/images";
@@ -586,7 +606,8 @@ Result<RestoreOutcome> Checkpointer::RestoreFromStream(
   Progress* progress = s.progress ? s.progress : &no_display;
   auto t_criu = std::chrono::steady_clock::now();
   STASIS_LOG(Info) << "restoring streamed " << location << " as job " << jid;
-  auto pid = RestoreStreamed(engine_, opts, store, location, std::move(*streamed), progress);
+  auto pid = RestoreStreamed(engine_, opts, store, location, std::move(*streamed), progress,
+                             cipher->has_value() ? &**cipher : nullptr);
   if (!pid.ok()) return pid.status().WithContext("restore of " + location + " failed");
   return AdoptRestored(jid, spec, manifest, *pid, t_criu, t_start);
 }

@@ -43,6 +43,7 @@ stream::ShardedWriterOptions WriterOptions(const StreamedDumpSpec& spec) {
   wo.shards = spec.shards;
   wo.compression = spec.compression;
   wo.progress = spec.progress;
+  wo.cipher = spec.cipher;
   return wo;
 }
 
@@ -161,6 +162,12 @@ Result<StreamedDumpResult> DumpStreamed(criu::Engine* engine, criu::DumpOptions 
   }
   if (precopy) stream::MergePrecopy(std::move(*precopy), &m);
   for (const auto& f : m.files) m.checkpoint.total_bytes += f.size;
+  if (spec.cipher != nullptr) {
+    m.encryption.cipher = stream::kStreamCipher;
+    m.encryption.key_id = spec.cipher->KeyId();
+    m.encryption.salt = spec.cipher->SaltHex();
+    m.encryption.mac = spec.cipher->Mac(stream::StreamManifestSignedText(m));
+  }
   uint64_t manifest_size = 0;
   Status written = WriteManifest(store.get(), spec.prefix, m, &manifest_size);
   if (!written.ok()) {
@@ -188,13 +195,14 @@ Result<std::pair<archive::Manifest, uint64_t>> ReadStreamedHeader(storage::Stora
 
 Result<int> RestoreStreamed(criu::Engine* engine, criu::RestoreOptions opts,
                             const std::shared_ptr<storage::Storage>& store,
-                            const std::string& prefix, stream::StreamManifest m,
-                            Progress* progress) {
+                            const std::string& prefix, stream::StreamManifest m, Progress* progress,
+                            const stream::ChunkCipher* cipher) {
   const archive::Manifest header = m.checkpoint;
   uint64_t total = 0;
   for (const auto& s : m.shards) total += s.size;
   if (progress) progress->SetPhase("restoring from " + prefix, total);
-  ASSIGN_OR_RETURN(auto source, stream::ShardedReader::Open(store, prefix, std::move(m), progress));
+  ASSIGN_OR_RETURN(auto source,
+                   stream::ShardedReader::Open(store, prefix, std::move(m), progress, cipher));
   ASSIGN_OR_RETURN(auto server, stream::ImageServer::Listen(opts.images_dir.string()));
   opts.stream = true;
   // The manifest's flags, as for a plain archive.

@@ -12,6 +12,7 @@
 #include "common/progress.h"
 #include "criu/engine.h"
 #include "storage/storage.h"
+#include "stream/chunk_cipher.h"
 #include "stream/chunk_codec.h"
 #include "stream/stream_manifest.h"
 
@@ -26,6 +27,8 @@ struct StreamedDumpSpec {
   // Pre-copy the tree's memory while it runs, so the frozen dump stores
   // only the pages that changed (stream/memory_precopy.h).
   bool pre_copy = false;
+  // Client-side encryption: seals every chunk, and the manifest is MACed.
+  const stream::ChunkCipher* cipher = nullptr;
 };
 
 struct StreamedDumpResult {
@@ -55,11 +58,12 @@ Result<std::pair<archive::Manifest, uint64_t>> ReadStreamedHeader(storage::Stora
 // Restores with `criu restore --stream`, serving the images from the
 // shards `manifest` (read by the caller, stream::ReadStreamManifest) lists.
 // Every shard's presence and size is checked before CRIU starts; each
-// chunk's checksum before CRIU reads it.
+// chunk's checksum (or, encrypted, its tag under `cipher`) before CRIU
+// reads it.
 Result<int> RestoreStreamed(criu::Engine* engine, criu::RestoreOptions opts,
                             const std::shared_ptr<storage::Storage>& store,
                             const std::string& prefix, stream::StreamManifest manifest,
-                            Progress* progress);
+                            Progress* progress, const stream::ChunkCipher* cipher = nullptr);
 
 // Removes a streamed checkpoint: manifest first (so it stops being a
 // checkpoint at once), then the shards, then the prefix itself if local.

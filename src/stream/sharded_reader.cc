@@ -69,13 +69,14 @@ class ChunkReader final : public storage::Reader {
  public:
   ChunkReader(std::shared_ptr<storage::Storage> store, std::string prefix,
               const StreamManifest* manifest, const StreamFile* file, std::vector<Slice> slices,
-              Progress* progress)
+              Progress* progress, const ChunkCipher* cipher)
       : store_(std::move(store)),
         prefix_(std::move(prefix)),
         manifest_(manifest),
         file_(file),
         slices_(std::move(slices)),
-        progress_(progress) {}
+        progress_(progress),
+        cipher_(cipher) {}
   ~ChunkReader() override {
     for (auto& f : fetches_) f.data.wait();
   }
@@ -140,22 +141,34 @@ class ChunkReader final : public storage::Reader {
   std::shared_future<Result<Chunk>> Start(const Slice& s) {
     const StreamFile* source = s.source;
     const ChunkRef ref = source->chunks[s.chunk];
+    const size_t index = s.chunk;
     std::string shard = storage::JoinLocation(prefix_, manifest_->shards[ref.shard].name);
-    return std::async(std::launch::async,
-                      [this, ref, shard, source]() -> Result<Chunk> {
-                        std::string stored;
-                        auto raw = std::make_shared<std::string>();
-                        RETURN_IF_ERROR(store_->ReadRange(shard, ref.offset, ref.stored, &stored));
-                        Status st =
-                            DecompressChunk(manifest_->compression, stored, ref.size, raw.get());
-                        if (!st.ok() || ChunkCrc32(raw->data(), raw->size()) != ref.crc32)
-                          return Status::Corruption(
-                              "image " + source->name + " is damaged in " + shard + " at offset " +
-                              std::to_string(ref.offset) +
-                              " (checksum mismatch); the checkpoint cannot be restored");
-                        if (progress_ != nullptr) progress_->Add(ref.stored);
-                        return Chunk(std::move(raw));
-                      })
+    return std::async(
+               std::launch::async,
+               [this, ref, index, shard, source]() -> Result<Chunk> {
+                 std::string stored;
+                 auto raw = std::make_shared<std::string>();
+                 RETURN_IF_ERROR(store_->ReadRange(shard, ref.offset, ref.stored, &stored));
+                 if (cipher_ != nullptr) {
+                   // Authenticated before anything else looks at it.
+                   std::string opened;
+                   RETURN_IF_ERROR(cipher_->Open(ChunkPlace(source->name, index), stored, &opened,
+                                                 "chunk " + std::to_string(index) + " of image " +
+                                                     source->name + " in " + shard));
+                   stored = std::move(opened);
+                 }
+                 Status st = DecompressChunk(manifest_->compression, stored, ref.size, raw.get());
+                 if (st.ok() && cipher_ == nullptr &&
+                     ChunkCrc32(raw->data(), raw->size()) != ref.crc32)
+                   st = Status::Corruption("checksum mismatch");
+                 if (!st.ok())
+                   return Status::Corruption(
+                       "image " + source->name + " is damaged in " + shard + " at offset " +
+                       std::to_string(ref.offset) +
+                       " (checksum mismatch); the checkpoint cannot be restored");
+                 if (progress_ != nullptr) progress_->Add(ref.stored);
+                 return Chunk(std::move(raw));
+               })
         .share();
   }
 
@@ -165,6 +178,7 @@ class ChunkReader final : public storage::Reader {
   const StreamFile* file_;
   const std::vector<Slice> slices_;
   Progress* progress_;
+  const ChunkCipher* cipher_;   // null: not encrypted
   size_t next_ = 0;             // the next slice Fill() looks at
   std::vector<Fetch> fetches_;  // at most kReadAhead
   Chunk current_;
@@ -176,11 +190,12 @@ class ChunkReader final : public storage::Reader {
 }  // namespace
 
 ShardedReader::ShardedReader(std::shared_ptr<storage::Storage> store, std::string prefix,
-                             StreamManifest manifest, Progress* progress)
+                             StreamManifest manifest, Progress* progress, const ChunkCipher* cipher)
     : store_(std::move(store)),
       prefix_(std::move(prefix)),
       manifest_(std::move(manifest)),
-      progress_(progress) {
+      progress_(progress),
+      cipher_(manifest_.encryption.cipher.empty() ? nullptr : cipher) {
   for (size_t i = 0; i < manifest_.files.size(); ++i) by_name_[manifest_.files[i].name] = i;
   for (const StreamFile& b : manifest_.blobs) blob_starts_.push_back(ChunkStarts(b));
 }
@@ -188,7 +203,11 @@ ShardedReader::ShardedReader(std::shared_ptr<storage::Storage> store, std::strin
 Result<std::unique_ptr<ShardedReader>> ShardedReader::Open(std::shared_ptr<storage::Storage> store,
                                                            const std::string& prefix,
                                                            StreamManifest manifest,
-                                                           Progress* progress) {
+                                                           Progress* progress,
+                                                           const ChunkCipher* cipher) {
+  if (!manifest.encryption.cipher.empty() && cipher == nullptr)
+    return Status::FailedPrecondition("the checkpoint at " + prefix +
+                                      " is encrypted and no key was given to read it");
   for (const StreamShard& s : manifest.shards) {
     std::string location = storage::JoinLocation(prefix, s.name);
     auto info = store->Stat(location);
@@ -204,15 +223,16 @@ Result<std::unique_ptr<ShardedReader>> ShardedReader::Open(std::shared_ptr<stora
                                 "; the checkpoint cannot be restored");
   }
   return std::unique_ptr<ShardedReader>(
-      new ShardedReader(std::move(store), prefix, std::move(manifest), progress));
+      new ShardedReader(std::move(store), prefix, std::move(manifest), progress, cipher));
 }
 
 Result<std::unique_ptr<storage::Reader>> ShardedReader::Open(const std::string& name) {
   auto it = by_name_.find(name);
   if (it == by_name_.end()) return Status::NotFound(name + " is not in the checkpoint");
   const StreamFile& file = manifest_.files[it->second];
-  return std::unique_ptr<storage::Reader>(new ChunkReader(
-      store_, prefix_, &manifest_, &file, SlicesOf(manifest_, file, blob_starts_), progress_));
+  return std::unique_ptr<storage::Reader>(new ChunkReader(store_, prefix_, &manifest_, &file,
+                                                          SlicesOf(manifest_, file, blob_starts_),
+                                                          progress_, cipher_));
 }
 
 }  // namespace stasis::stream

@@ -218,24 +218,36 @@ Status ShardedWriter::Submit(Chunk chunk) {
 
 void ShardedWriter::Work(size_t index) {
   Shard& shard = *shards_[index];
-  std::string stored;
+  std::string compressed;
+  std::string sealed;
   for (;;) {
     Chunk chunk;
+    std::string file_name;
     {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [&] { return stopping_ || !shard.queue.empty(); });
       if (shard.queue.empty()) return;
       chunk = std::move(shard.queue.front());
       shard.queue.pop_front();
+      if (options_.cipher != nullptr) file_name = files_[chunk.file].name;
     }
     ChunkRef ref;
     ref.shard = static_cast<uint32_t>(index);
     ref.size = chunk.data.size();
-    ref.crc32 = ChunkCrc32(chunk.data.data(), chunk.data.size());
+    if (options_.cipher == nullptr) ref.crc32 = ChunkCrc32(chunk.data.data(), chunk.data.size());
     ref.offset = shard.writer->BytesWritten();
-    Status st = CompressChunk(options_.compression, chunk.data.data(), chunk.data.size(), &stored);
-    if (st.ok()) st = shard.writer->Append(stored.data(), stored.size());
-    ref.stored = stored.size();
+    Status st =
+        CompressChunk(options_.compression, chunk.data.data(), chunk.data.size(), &compressed);
+    const std::string* stored = &compressed;
+    if (st.ok() && options_.cipher != nullptr) {
+      // Chunks of a file are numbered in order (File::Write), so the seq is
+      // the index the reader will know the chunk by.
+      st = options_.cipher->Seal(ChunkPlace(file_name, chunk.seq), compressed.data(),
+                                 compressed.size(), &sealed);
+      stored = &sealed;
+    }
+    if (st.ok()) st = shard.writer->Append(stored->data(), stored->size());
+    ref.stored = stored->size();
     if (st.ok() && options_.progress != nullptr) options_.progress->Add(chunk.data.size());
     std::lock_guard lock(mu_);
     --queued_;

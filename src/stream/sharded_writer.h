@@ -22,6 +22,7 @@
 #include "common/progress.h"
 #include "storage/counting.h"
 #include "storage/storage.h"
+#include "stream/chunk_cipher.h"
 #include "stream/image_capture.h"
 #include "stream/page_index.h"
 #include "stream/stream_manifest.h"
@@ -34,6 +35,10 @@ struct ShardedWriterOptions {
   size_t chunk_size = 4 << 20;
   std::string shard_prefix = "shard-";  // objects are <prefix><i>.<ext>
   Progress* progress = nullptr;         // raw bytes taken from CRIU
+  // Seals every chunk after compression (client-side encryption); the raw
+  // bytes' CRC32 is then left out of the manifest, as it would tell
+  // something of them. Must outlive the writer.
+  const ChunkCipher* cipher = nullptr;
 };
 
 class ShardedWriter final : public ImageSink {

@@ -31,20 +31,44 @@ json FilesToJson(const std::vector<StreamFile>& list) {
 
 }  // namespace
 
-std::string StreamManifestToJson(const StreamManifest& m) {
+namespace {
+
+json ManifestJson(const StreamManifest& m) {
   json shards = json::array();
   for (const auto& s : m.shards) shards.push_back({{"name", s.name}, {"size", s.size}});
   archive::Manifest head = m.checkpoint;
   head.kind = "stream";
   head.files.clear();
+  int version = !m.encryption.cipher.empty() ? 3 : !m.blobs.empty() ? 2 : 1;
   json j = {{"format", "stasis-stream"},
-            {"format_version", m.blobs.empty() ? 1 : kStreamFormatVersion},
+            {"format_version", version},
             {"checkpoint", json::parse(archive::ManifestToJson(head))},
             {"compression", ChunkCompressionName(m.compression)},
             {"shards", std::move(shards)},
             {"files", FilesToJson(m.files)}};
   if (!m.blobs.empty()) j["blobs"] = FilesToJson(m.blobs);
+  if (!m.encryption.cipher.empty()) {
+    j["encryption"] = {{"cipher", m.encryption.cipher},
+                       {"key_id", m.encryption.key_id},
+                       {"salt", m.encryption.salt}};
+  }
+  return j;
+}
+
+}  // namespace
+
+std::string StreamManifestToJson(const StreamManifest& m) {
+  json j = ManifestJson(m);
+  if (!m.encryption.mac.empty()) j["mac"] = m.encryption.mac;
   return j.dump(1);
+}
+
+std::string StreamManifestSignedText(const StreamManifest& m) {
+  return ManifestJson(m).dump();
+}
+
+std::string ChunkPlace(const std::string& file, size_t index) {
+  return "stasis chunk v1\n" + file + "\n" + std::to_string(index);
 }
 
 namespace {
@@ -70,6 +94,19 @@ Result<StreamManifest> ParseStreamManifest(std::string_view text) {
   auto head = archive::ManifestFromJson(j["checkpoint"].dump());
   if (!head.ok()) return head.status();
   m.checkpoint = std::move(*head);
+  if (j.contains("encryption")) {
+    const json& e = j["encryption"];
+    if (!e.is_object()) return bad("has a malformed encryption section");
+    m.encryption.cipher = e.value("cipher", "");
+    m.encryption.key_id = e.value("key_id", "");
+    m.encryption.salt = e.value("salt", "");
+    if (m.encryption.cipher.empty()) return bad("has an encryption section without a cipher");
+    if (!j.contains("mac") || !j["mac"].is_string()) return bad("is encrypted but has no mac");
+    m.encryption.mac = j["mac"].get<std::string>();
+    json rest = j;
+    rest.erase("mac");
+    m.encryption.signed_text = rest.dump();
+  }
   auto compression = ParseChunkCompression(j.value("compression", ""));
   if (!compression.ok()) return bad("names an unknown compression");
   m.compression = *compression;

@@ -21,9 +21,10 @@
 
 namespace stasis::stream {
 
-// Version 1: files of chunks. Version 2: blobs and files of extents; a
-// manifest without blobs is still written as version 1.
-inline constexpr int kStreamFormatVersion = 2;
+// Version 1: files of chunks. Version 2: blobs and files of extents.
+// Version 3: encrypted chunks (an "encryption" section and a "mac"). Each
+// manifest is written with the lowest version that describes it.
+inline constexpr int kStreamFormatVersion = 3;
 inline constexpr char kStreamManifestName[] = "manifest.json";
 
 struct ChunkRef {
@@ -53,6 +54,18 @@ struct StreamShard {
   uint64_t size = 0;
 };
 
+// Client-side encryption (stream/chunk_cipher.h): every chunk is sealed,
+// and the manifest carries a MAC over everything else in it.
+struct StreamEncryption {
+  std::string cipher;  // "AES-256-GCM"; "" when the checkpoint is not encrypted
+  std::string key_id;  // EncryptionKey::Id() of the key it needs
+  std::string salt;    // hex: the checkpoint's key derivation salt
+  std::string mac;     // hex HMAC of StreamManifestSignedText()
+  // Set by the parser: the text the MAC covers, as read (not serialized).
+  std::string signed_text;
+};
+inline constexpr char kStreamCipher[] = "AES-256-GCM";
+
 struct StreamManifest {
   int format_version = kStreamFormatVersion;
   archive::Manifest checkpoint;  // kind "stream"; its files list stays empty
@@ -60,9 +73,15 @@ struct StreamManifest {
   std::vector<StreamShard> shards;
   std::vector<StreamFile> files;
   std::vector<StreamFile> blobs;  // chunks only, never extents
+  StreamEncryption encryption;
 };
 
 std::string StreamManifestToJson(const StreamManifest& m);
+// What an encrypted manifest's MAC covers: the manifest without its "mac",
+// in a canonical form (compact, keys sorted) that parsing reproduces.
+std::string StreamManifestSignedText(const StreamManifest& m);
+// The AAD binding a chunk to its place: file (or blob) name and index.
+std::string ChunkPlace(const std::string& file, size_t index);
 // Corruption, in one sentence, for anything malformed: unsafe file names,
 // chunks pointing outside their shard, extents outside their blob, sizes
 // that do not add up, a newer format version.

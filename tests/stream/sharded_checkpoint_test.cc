@@ -92,6 +92,7 @@ class ShardedCheckpointTest : public ::testing::TestWithParam<Case> {
     o.shards = c.shards;
     o.compression = c.compression;
     o.chunk_size = 1 << 20;  // small chunks: 64 of them, spread over every shard
+    o.cipher = cipher_;
     StreamManifest precopy;
     if (pre_copy) {
       ShardedWriterOptions po = o;
@@ -125,6 +126,12 @@ class ShardedCheckpointTest : public ::testing::TestWithParam<Case> {
     StreamManifest m;
     RETURN_IF_ERROR((*writer)->Finish(&m));
     if (pre_copy) MergePrecopy(std::move(precopy), &m);
+    if (cipher_ != nullptr) {
+      m.encryption.cipher = kStreamCipher;
+      m.encryption.key_id = cipher_->KeyId();
+      m.encryption.salt = cipher_->SaltHex();
+      m.encryption.mac = cipher_->Mac(StreamManifestSignedText(m));
+    }
     auto mw = store_->NewWriter(prefix + "/" + kStreamManifestName);
     if (!mw.ok()) return mw.status();
     std::string json = StreamManifestToJson(m);
@@ -138,7 +145,8 @@ class ShardedCheckpointTest : public ::testing::TestWithParam<Case> {
     std::stringstream ss;
     ss << in.rdbuf();
     ASSIGN_OR_RETURN(StreamManifest m, StreamManifestFromJson(ss.str()));
-    ASSIGN_OR_RETURN(auto source, ShardedReader::Open(store_, prefix, std::move(m)));
+    ASSIGN_OR_RETURN(auto source,
+                     ShardedReader::Open(store_, prefix, std::move(m), nullptr, restore_cipher_));
     std::string images = dir_ + "/restore-images";
     fs::remove_all(images);
     fs::create_directories(images);
@@ -164,6 +172,8 @@ class ShardedCheckpointTest : public ::testing::TestWithParam<Case> {
   }
 
   PageIndex index_;
+  const ChunkCipher* cipher_ = nullptr;          // seals what Dump() writes
+  const ChunkCipher* restore_cipher_ = nullptr;  // opens what Restore() reads
   std::unique_ptr<criu::Engine> engine_;
   std::shared_ptr<storage::Storage> store_;
   std::string dir_;
@@ -267,6 +277,109 @@ TEST_F(DamagedShardTest, AFlippedByteOrAMissingShardIsRefusedAndNothingRuns) {
   EXPECT_EQ(missing.status().code(), StatusCode::kCorruption);
   EXPECT_NE(missing.status().message().find("shard-1.bin is missing"), std::string::npos)
       << missing.status().message();
+}
+
+class EncryptedShardTest : public ShardedCheckpointTest {
+ protected:
+  static std::string ReadFile(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+};
+
+// Sealed chunks (here uncompressed, so nothing but the cipher hides them),
+// a pre-copy's blobs among them: the memory comes back equal with the key,
+// the manifest keeps no CRC of the raw bytes and its MAC covers it; a
+// flipped byte, another key or an edited manifest is refused.
+TEST_F(EncryptedShardTest, SealedChunksRoundTripAndAlterationsAreRefused) {
+  auto key = EncryptionKey::FromHex(std::string(64, 'a'), "test");
+  auto other = EncryptionKey::FromHex(std::string(64, 'b'), "test");
+  ASSERT_TRUE(key.ok() && other.ok());
+  auto cipher = ChunkCipher::ForNewCheckpoint(*key);
+  ASSERT_TRUE(cipher.ok());
+  cipher_ = &*cipher;
+  restore_cipher_ = &*cipher;
+
+  std::string log = dir_ + "/memhog.log";
+  int pid = StartMemhog(log, 32);
+  std::string prefix = dir_ + "/ckpt/dump-mem";
+  StreamManifest made;
+  Status st = Dump(pid, prefix, Case{2, ChunkCompression::kNone}, /*pre_copy=*/true, &made);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  KillTree(pid);
+
+  std::string text = ReadFile(prefix + "/" + kStreamManifestName);
+  auto parsed = StreamManifestFromJson(text);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->format_version, 3);
+  EXPECT_EQ(parsed->encryption.key_id, key->Id());
+  EXPECT_TRUE(cipher->VerifyMac(parsed->encryption.signed_text, parsed->encryption.mac))
+      << "the MAC does not cover the manifest as read back";
+  size_t chunks = 0;
+  for (const auto* list : {&parsed->files, &parsed->blobs})
+    for (const StreamFile& f : *list)
+      for (const ChunkRef& c : f.chunks) {
+        ++chunks;
+        EXPECT_EQ(c.crc32, 0u) << "a CRC of raw bytes in an encrypted manifest";
+        EXPECT_EQ(c.stored, c.size + ChunkCipher::kOverhead) << f.name;
+      }
+  EXPECT_GT(chunks, 32u);
+
+  // An edited manifest (a blob renamed) no longer matches its MAC.
+  std::string edited = text;
+  std::string field = "\"precopy-1\"";
+  ASSERT_NE(edited.find(field), std::string::npos) << text.substr(0, 400);
+  edited.replace(edited.find(field), field.size(), "\"precopy-9\"");
+  auto forged = StreamManifestFromJson(edited);
+  ASSERT_TRUE(forged.ok());
+  EXPECT_FALSE(cipher->VerifyMac(forged->encryption.signed_text, forged->encryption.mac));
+
+  // Another key opens nothing, and nothing runs.
+  auto wrong = ChunkCipher::ForCheckpoint(*other, cipher->SaltHex());
+  ASSERT_TRUE(wrong.ok());
+  restore_cipher_ = &*wrong;
+  EXPECT_FALSE(Restore(prefix).ok()) << "restored with another key";
+  EXPECT_TRUE(WaitFor([&] { return ::kill(pid, 0) != 0 || ProcState(pid) == 'Z'; }, 5000));
+  EXPECT_EQ(Checksums(log).size(), 1u) << "a process ran from chunks another key opened";
+  restore_cipher_ = nullptr;
+  EXPECT_EQ(Restore(prefix).status().code(), StatusCode::kFailedPrecondition)
+      << "an encrypted checkpoint was read without a key";
+
+  // One flipped byte of a sealed chunk fails its tag.
+  restore_cipher_ = &*cipher;
+  std::string shard = prefix + "/shard-1.bin";
+  {
+    std::fstream f(shard, std::ios::in | std::ios::out | std::ios::binary);
+    auto at = static_cast<std::streamoff>(fs::file_size(shard) / 2);
+    f.seekg(at);
+    char b = 0;
+    f.read(&b, 1);
+    f.seekp(at);
+    b = static_cast<char>(b ^ 0x01);
+    f.write(&b, 1);
+  }
+  EXPECT_FALSE(Restore(prefix).ok()) << "a tampered chunk was restored";
+  EXPECT_TRUE(WaitFor([&] { return ::kill(pid, 0) != 0 || ProcState(pid) == 'Z'; }, 5000));
+  EXPECT_EQ(Checksums(log).size(), 1u) << "the tampered process ran";
+}
+
+// The same checkpoint, untampered, restores with its key.
+TEST_F(EncryptedShardTest, EncryptedMemoryRoundTrips) {
+  auto key = EncryptionKey::FromHex(std::string(64, 'c'), "test");
+  ASSERT_TRUE(key.ok());
+  auto cipher = ChunkCipher::ForNewCheckpoint(*key);
+  ASSERT_TRUE(cipher.ok());
+  cipher_ = &*cipher;
+  restore_cipher_ = &*cipher;
+  std::string log = dir_ + "/memhog.log";
+  int pid = StartMemhog(log, 32);
+  std::string prefix = dir_ + "/ckpt/dump-mem";
+  Status st = Dump(pid, prefix, Case{3, ChunkCompression::kLz4}, /*pre_copy=*/true);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  KillTree(pid);
+  ExpectRestoredMemoryEqual(prefix, log);
 }
 
 }  // namespace
