@@ -28,7 +28,7 @@ counters_check() {  # counters_check JOB BEFORE
   done
 }
 
-# Multi-threaded C program: four threads, each with its own counter.
+# Multi-threaded C++ program: four std::threads, each with its own counter on its stack.
 wl_threads_start() { counters_start threads threads; }
 wl_threads_save() { THREADS_BEFORE=$(counters_line threads); }
 wl_threads_check() { counters_check threads "$THREADS_BEFORE"; }
