@@ -215,8 +215,8 @@ Result<HttpResponse> S3Client::Send(const Call& call, const std::string& what) {
   Status last;
   bool renewed_session = false;
   const int max_attempts = call.max_attempts > 0 ? call.max_attempts : options_.max_attempts;
-  int attempt = 0;
-  for (; attempt < max_attempts; ++attempt) {
+  int tries = 0;  // made, which the refused-connection shortcut makes fewer than attempts
+  for (int attempt = 0; attempt < max_attempts; ++attempt) {
     if (call.cancel != nullptr && call.cancel->load()) break;
     if (attempt > 0) {
       // Full jitter: a random wait up to the exponential cap, so parallel
@@ -225,6 +225,7 @@ Result<HttpResponse> S3Client::Send(const Call& call, const std::string& what) {
       std::uniform_int_distribution<int64_t> wait(cap_ms / 4, cap_ms);
       std::this_thread::sleep_for(std::chrono::milliseconds(wait(rng)));
     }
+    ++tries;
     auto response = SendOnce(call);
     if (!response.ok()) {
       last = response.status().WithContext(what);
@@ -254,9 +255,9 @@ Result<HttpResponse> S3Client::Send(const Call& call, const std::string& what) {
   }
   if (last.ok()) return Status::Unavailable(what + " was given up: the upload is being aborted");
   // Say the failure outlasted the retries, so nobody retries by hand at once.
-  if (attempt > 1)
+  if (tries > 1)
     return Status(last.code(),
-                  last.message() + " (gave up after " + std::to_string(attempt) + " attempts)");
+                  last.message() + " (gave up after " + std::to_string(tries) + " attempts)");
   return last;
 }
 
