@@ -244,19 +244,18 @@ Result<DumpOutcome> Checkpointer::Dump(const DumpTarget& target, const DumpSetti
   RETURN_IF_ERROR(store->CheckWritable(dir));
   // Streamed (N shards under a prefix) or plain (one archive).
   int shards = s.stream >= 0 ? s.stream : config_->checkpoint_stream;
-  if (s.pre_dump && shards == 0) {
-    if (s.stream == 0)
-      return Status::InvalidArgument(
-          "--pre-dump makes a streamed checkpoint; drop --stream 0 or give --stream N");
-    shards = 1;
-  }
-  // Encryption seals chunks, so an encrypted checkpoint is a streamed one.
   ASSIGN_OR_RETURN(auto encryption_key, ConfiguredEncryptionKey(*config_));
-  if (encryption_key.has_value() && shards == 0) {
+  // A pre-copy and encryption both work on chunks: either one makes the
+  // checkpoint a streamed one.
+  const char* why_streamed = s.pre_dump ? "--pre-dump makes a streamed checkpoint"
+                             : encryption_key.has_value()
+                                 ? "encrypted checkpoints are streamed (an encryption key is "
+                                   "configured)"
+                                 : nullptr;
+  if (why_streamed != nullptr && shards == 0) {
     if (s.stream == 0)
-      return Status::InvalidArgument(
-          "encrypted checkpoints are streamed (an encryption key is configured); drop --stream 0 "
-          "or give --stream N");
+      return Status::InvalidArgument(std::string(why_streamed) +
+                                     "; drop --stream 0 or give --stream N");
     shards = 1;
   }
   if (shards > 64)
@@ -402,7 +401,6 @@ Result<DumpOutcome> Checkpointer::Dump(const DumpTarget& target, const DumpSetti
     if (!writer.ok()) return fail(writer.status());
     progress.SetPhase("writing " + location);
     storage::CountingWriter counted(writer->get(), &progress);
-    storage::StoredBytesWatch stored(&progress, writer->get());
     auto manifest = archive::WriteCheckpointArchive(images, header, compression, counted);
     if (!manifest.ok()) {
       (*writer)->Abort();

@@ -9,24 +9,6 @@
 
 namespace stasis::storage {
 
-class CountingWriter final : public Writer {
- public:
-  CountingWriter(Writer* inner, Progress* progress) : inner_(inner), progress_(progress) {}
-  Status Append(const void* data, size_t size) override {
-    Status st = inner_->Append(data, size);
-    if (st.ok()) progress_->Add(size);
-    return st;
-  }
-  Status Commit() override { return inner_->Commit(); }
-  void Abort() noexcept override { inner_->Abort(); }
-  uint64_t BytesWritten() const override { return inner_->BytesWritten(); }
-  uint64_t BytesStored() const override { return inner_->BytesStored(); }
-
- private:
-  Writer* inner_;  // not owned
-  Progress* progress_;
-};
-
 // While it lives, `progress` counts what `writer` has stored (see
 // Writer::BytesStored) alongside what was handed to it. Destroy it before
 // the writer.
@@ -44,6 +26,28 @@ class StoredBytesWatch {
  private:
   Progress* progress_;
   int id_;
+};
+
+// Counts what passes into `inner` as the progress's bytes, and what inner
+// has stored beside it. Destroy it before `inner`.
+class CountingWriter final : public Writer {
+ public:
+  CountingWriter(Writer* inner, Progress* progress)
+      : inner_(inner), progress_(progress), stored_(progress, inner) {}
+  Status Append(const void* data, size_t size) override {
+    Status st = inner_->Append(data, size);
+    if (st.ok()) progress_->Add(size);
+    return st;
+  }
+  Status Commit() override { return inner_->Commit(); }
+  void Abort() noexcept override { inner_->Abort(); }
+  uint64_t BytesWritten() const override { return inner_->BytesWritten(); }
+  uint64_t BytesStored() const override { return inner_->BytesStored(); }
+
+ private:
+  Writer* inner_;  // not owned
+  Progress* progress_;
+  StoredBytesWatch stored_;
 };
 
 class CountingReader final : public Reader {

@@ -49,6 +49,25 @@ start_memhog() {  # start_memhog JOB MIB
   wait_for 120 grep -q checksum "$(job_log "$1")" || fail "memhog $1 did not start"
 }
 
+# The suite's common start: bucket ckpt behind the proxy, the daemon with
+# the S3 plugin, and job `mem` (memhog, STASIS_TEST_FAULT_MIB, default 96)
+# whose memory checksum is in $MEMORY_BEFORE.
+start_fault_suite() {
+  start_s3 ckpt
+  start_fault_proxy
+  start_daemon
+  stasis plugin install storage/s3 >/dev/null || fail "plugin install failed"
+  start_memhog mem "${STASIS_TEST_FAULT_MIB:-96}"
+  MEMORY_BEFORE=$(memhog_checksum mem)
+}
+
+# expect_same_memory WHAT: job mem's checksum now is the one it started with.
+expect_same_memory() {
+  local now
+  now=$(memhog_checksum mem)
+  [ "$now" = "$MEMORY_BEFORE" ] || fail "$1: memory differs: $MEMORY_BEFORE vs $now"
+}
+
 # Nothing left open on the server: what the AWS CLI sees, not stasis.
 assert_no_open_uploads() {
   local n

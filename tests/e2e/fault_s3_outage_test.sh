@@ -6,13 +6,7 @@
 # and no restore starts anything. Once the server is back, the uploads the
 # outage left open are aborted by stasis, and everything works again.
 source "$(dirname "$0")/fault_lib.sh"
-start_s3 ckpt
-start_fault_proxy
-start_daemon
-stasis plugin install storage/s3 >/dev/null || fail "plugin install failed"
-MIB=${STASIS_TEST_FAULT_MIB:-96}
-start_memhog mem "$MIB"
-before=$(memhog_checksum mem)
+start_fault_suite
 pid=$(job_pid mem)
 
 # A throttled link makes the dump last long enough to be cut: the server
@@ -65,7 +59,6 @@ expect_fail 'cannot read s3://ckpt/.*cannot reach .*gave up after [0-9]+ attempt
 ! alive "$pid" || fail "a failed restore left a process running"  # CRIU restores the pid
 faults '{}'
 stasis restore job mem >/dev/null || fail "restore of $stream after the outage failed"
-after=$(memhog_checksum mem)
-[ "$after" = "$before" ] || fail "memory differs after the outage: $before vs $after"
+expect_same_memory "after the outage"
 assert_no_open_uploads ckpt
 log "PASS: 2 dumps and 2 restores met an outage past the retry budget ($(proxy_stat 's["faults"].get("down", 0)') connections refused); 0 processes lost, 0 uploads left open"

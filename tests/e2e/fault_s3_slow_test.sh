@@ -5,13 +5,7 @@
 # that moment, acknowledged by the server (the proxy's own record), even
 # though stasis has handed far more to its upload buffers.
 source "$(dirname "$0")/fault_lib.sh"
-start_s3 ckpt
-start_fault_proxy
-start_daemon
-stasis plugin install storage/s3 >/dev/null || fail "plugin install failed"
-MIB=${STASIS_TEST_FAULT_MIB:-96}
-start_memhog mem "$MIB"
-before=$(memhog_checksum mem)
+start_fault_suite
 faults '{"latency_ms": 100, "bandwidth": 25165824}'
 
 # on_terminal OUT CMD...: runs CMD on a pty (so it draws its progress line)
@@ -24,7 +18,7 @@ on_terminal() {
 }
 
 slow_round() {  # slow_round NAME DUMP_FLAGS...
-  local name=$1 t0 summary after
+  local name=$1 t0 summary
   shift
   local since
   since=$(date +%s.%N)
@@ -41,8 +35,7 @@ slow_round() {  # slow_round NAME DUMP_FLAGS...
   grep -Eq 'restoring from|reading s3://' "$T/$name.restore.lines" ||
     fail "$name: the restore showed no progress: $(tail -n 3 "$T/$name.restore.lines")"
   log "$name: restore took $((SECONDS - t0)) s"
-  after=$(memhog_checksum mem)
-  [ "$after" = "$before" ] || fail "$name: memory differs: $before vs $after"
+  expect_same_memory "$name"
   assert_no_open_uploads ckpt
 }
 

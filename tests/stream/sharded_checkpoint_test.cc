@@ -12,6 +12,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -140,11 +141,37 @@ class ShardedCheckpointTest : public ::testing::TestWithParam<Case> {
     return (*mw)->Commit();
   }
 
-  Result<int> Restore(const std::string& prefix) {
-    std::ifstream in(prefix + "/" + kStreamManifestName);
+  static std::string ReadFile(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
     std::stringstream ss;
     ss << in.rdbuf();
-    ASSIGN_OR_RETURN(StreamManifest m, StreamManifestFromJson(ss.str()));
+    return ss.str();
+  }
+
+  // Flips bits of the byte in the middle of `path`.
+  static void FlipMiddleByte(const std::string& path, char mask) {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    auto at = static_cast<std::streamoff>(fs::file_size(path) / 2);
+    f.seekg(at);
+    char b = 0;
+    f.read(&b, 1);
+    f.seekp(at);
+    b = static_cast<char>(b ^ mask);
+    f.write(&b, 1);
+  }
+
+  // After a refused restore: CRIU may have recreated the task under its old
+  // pid before the bad chunk stopped it; it must be gone (or at most a
+  // zombie), and memhog never logged a second checksum.
+  void ExpectNothingRan(int pid, const std::string& log, const std::string& why) {
+    EXPECT_TRUE(WaitFor([&] { return ::kill(pid, 0) != 0 || ProcState(pid) == 'Z'; }, 5000))
+        << "a process runs under the old pid: " << why;
+    EXPECT_EQ(Checksums(log).size(), 1u) << "a process ran: " << why;
+  }
+
+  Result<int> Restore(const std::string& prefix) {
+    ASSIGN_OR_RETURN(StreamManifest m,
+                     StreamManifestFromJson(ReadFile(prefix + "/" + kStreamManifestName)));
     ASSIGN_OR_RETURN(auto source,
                      ShardedReader::Open(store_, prefix, std::move(m), nullptr, restore_cipher_));
     std::string images = dir_ + "/restore-images";
@@ -254,22 +281,10 @@ TEST_F(DamagedShardTest, AFlippedByteOrAMissingShardIsRefusedAndNothingRuns) {
 
   // One flipped byte in the middle of shard 1: caught by the chunk's CRC32.
   std::string shard = prefix + "/shard-1.bin";
-  {
-    std::fstream f(shard, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekg(static_cast<std::streamoff>(fs::file_size(shard) / 2));
-    char b = 0;
-    f.read(&b, 1);
-    f.seekp(static_cast<std::streamoff>(fs::file_size(shard) / 2));
-    b = static_cast<char>(b ^ 0x10);
-    f.write(&b, 1);
-  }
+  FlipMiddleByte(shard, 0x10);
   auto restored = Restore(prefix);
   ASSERT_FALSE(restored.ok()) << "a damaged shard was restored";
-  // CRIU recreated the task under its old pid before the damaged page
-  // stopped it; it must be gone (or at most a zombie) once CRIU has failed.
-  EXPECT_TRUE(WaitFor([&] { return ::kill(pid, 0) != 0 || ProcState(pid) == 'Z'; }, 5000))
-      << "a process runs under the old pid";
-  EXPECT_EQ(Checksums(log).size(), 1u) << "the damaged process ran";
+  ExpectNothingRan(pid, log, "from a damaged shard");
 
   fs::remove(shard);
   auto missing = Restore(prefix);
@@ -281,32 +296,31 @@ TEST_F(DamagedShardTest, AFlippedByteOrAMissingShardIsRefusedAndNothingRuns) {
 
 class EncryptedShardTest : public ShardedCheckpointTest {
  protected:
-  static std::string ReadFile(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+  // Dumps and restores seal and open with a new checkpoint's cipher under
+  // the key of 64 `hex` digits.
+  EncryptionKey UseKey(char hex) {
+    auto key = EncryptionKey::FromHex(std::string(64, hex), "test");
+    EXPECT_TRUE(key.ok());
+    auto cipher = ChunkCipher::ForNewCheckpoint(*key);
+    EXPECT_TRUE(cipher.ok());
+    cipher_owned_.emplace(std::move(*cipher));
+    cipher_ = restore_cipher_ = &*cipher_owned_;
+    return *key;
   }
+  std::optional<ChunkCipher> cipher_owned_;
 };
 
 // Sealed chunks (here uncompressed, so nothing but the cipher hides them),
-// a pre-copy's blobs among them: the memory comes back equal with the key,
-// the manifest keeps no CRC of the raw bytes and its MAC covers it; a
-// flipped byte, another key or an edited manifest is refused.
-TEST_F(EncryptedShardTest, SealedChunksRoundTripAndAlterationsAreRefused) {
-  auto key = EncryptionKey::FromHex(std::string(64, 'a'), "test");
-  auto other = EncryptionKey::FromHex(std::string(64, 'b'), "test");
-  ASSERT_TRUE(key.ok() && other.ok());
-  auto cipher = ChunkCipher::ForNewCheckpoint(*key);
-  ASSERT_TRUE(cipher.ok());
-  cipher_ = &*cipher;
-  restore_cipher_ = &*cipher;
-
+// a pre-copy's blobs among them: the manifest keeps no CRC of the raw bytes
+// and its MAC covers it; an edited manifest, another key, no key or a
+// flipped byte is refused and nothing runs.
+TEST_F(EncryptedShardTest, SealedChunksAreAuthenticatedAndAlterationsAreRefused) {
+  EncryptionKey key = UseKey('a');
+  const ChunkCipher& cipher = *cipher_;
   std::string log = dir_ + "/memhog.log";
   int pid = StartMemhog(log, 32);
   std::string prefix = dir_ + "/ckpt/dump-mem";
-  StreamManifest made;
-  Status st = Dump(pid, prefix, Case{2, ChunkCompression::kNone}, /*pre_copy=*/true, &made);
+  Status st = Dump(pid, prefix, Case{2, ChunkCompression::kNone}, /*pre_copy=*/true);
   ASSERT_TRUE(st.ok()) << st.ToString();
   KillTree(pid);
 
@@ -314,8 +328,8 @@ TEST_F(EncryptedShardTest, SealedChunksRoundTripAndAlterationsAreRefused) {
   auto parsed = StreamManifestFromJson(text);
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
   EXPECT_EQ(parsed->format_version, 3);
-  EXPECT_EQ(parsed->encryption.key_id, key->Id());
-  EXPECT_TRUE(cipher->VerifyMac(parsed->encryption.signed_text, parsed->encryption.mac))
+  EXPECT_EQ(parsed->encryption.key_id, key.Id());
+  EXPECT_TRUE(cipher.VerifyMac(parsed->encryption.signed_text, parsed->encryption.mac))
       << "the MAC does not cover the manifest as read back";
   size_t chunks = 0;
   for (const auto* list : {&parsed->files, &parsed->blobs})
@@ -334,45 +348,28 @@ TEST_F(EncryptedShardTest, SealedChunksRoundTripAndAlterationsAreRefused) {
   edited.replace(edited.find(field), field.size(), "\"precopy-9\"");
   auto forged = StreamManifestFromJson(edited);
   ASSERT_TRUE(forged.ok());
-  EXPECT_FALSE(cipher->VerifyMac(forged->encryption.signed_text, forged->encryption.mac));
+  EXPECT_FALSE(cipher.VerifyMac(forged->encryption.signed_text, forged->encryption.mac));
 
-  // Another key opens nothing, and nothing runs.
-  auto wrong = ChunkCipher::ForCheckpoint(*other, cipher->SaltHex());
+  auto other = EncryptionKey::FromHex(std::string(64, 'b'), "test");
+  ASSERT_TRUE(other.ok());
+  auto wrong = ChunkCipher::ForCheckpoint(*other, cipher.SaltHex());
   ASSERT_TRUE(wrong.ok());
   restore_cipher_ = &*wrong;
   EXPECT_FALSE(Restore(prefix).ok()) << "restored with another key";
-  EXPECT_TRUE(WaitFor([&] { return ::kill(pid, 0) != 0 || ProcState(pid) == 'Z'; }, 5000));
-  EXPECT_EQ(Checksums(log).size(), 1u) << "a process ran from chunks another key opened";
+  ExpectNothingRan(pid, log, "from chunks another key opened");
   restore_cipher_ = nullptr;
   EXPECT_EQ(Restore(prefix).status().code(), StatusCode::kFailedPrecondition)
       << "an encrypted checkpoint was read without a key";
 
-  // One flipped byte of a sealed chunk fails its tag.
-  restore_cipher_ = &*cipher;
-  std::string shard = prefix + "/shard-1.bin";
-  {
-    std::fstream f(shard, std::ios::in | std::ios::out | std::ios::binary);
-    auto at = static_cast<std::streamoff>(fs::file_size(shard) / 2);
-    f.seekg(at);
-    char b = 0;
-    f.read(&b, 1);
-    f.seekp(at);
-    b = static_cast<char>(b ^ 0x01);
-    f.write(&b, 1);
-  }
+  restore_cipher_ = &cipher;
+  FlipMiddleByte(prefix + "/shard-1.bin", 0x01);
   EXPECT_FALSE(Restore(prefix).ok()) << "a tampered chunk was restored";
-  EXPECT_TRUE(WaitFor([&] { return ::kill(pid, 0) != 0 || ProcState(pid) == 'Z'; }, 5000));
-  EXPECT_EQ(Checksums(log).size(), 1u) << "the tampered process ran";
+  ExpectNothingRan(pid, log, "from a tampered chunk");
 }
 
-// The same checkpoint, untampered, restores with its key.
+// With its key, an encrypted pre-copied checkpoint restores the memory.
 TEST_F(EncryptedShardTest, EncryptedMemoryRoundTrips) {
-  auto key = EncryptionKey::FromHex(std::string(64, 'c'), "test");
-  ASSERT_TRUE(key.ok());
-  auto cipher = ChunkCipher::ForNewCheckpoint(*key);
-  ASSERT_TRUE(cipher.ok());
-  cipher_ = &*cipher;
-  restore_cipher_ = &*cipher;
+  UseKey('c');
   std::string log = dir_ + "/memhog.log";
   int pid = StartMemhog(log, 32);
   std::string prefix = dir_ + "/ckpt/dump-mem";
