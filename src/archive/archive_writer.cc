@@ -144,7 +144,7 @@ Result<std::vector<std::string>> ImageFiles(const std::filesystem::path& dir) {
 
 Result<Manifest> WriteCheckpointArchive(const std::filesystem::path& images_dir,
                                         const Manifest& header, Compression compression,
-                                        storage::Writer& out) {
+                                        storage::Writer& out, const ManifestSigner* signer) {
   ASSIGN_OR_RETURN(std::vector<std::string> names, ImageFiles(images_dir));
   Manifest manifest = header;
   manifest.files.clear();
@@ -152,7 +152,7 @@ Result<Manifest> WriteCheckpointArchive(const std::filesystem::path& images_dir,
 
   ArchiveWriter w;
   RETURN_IF_ERROR(w.Open(compression, &out));
-  RETURN_IF_ERROR(w.AddText(kHeaderMemberName, ManifestToJson(manifest)));
+  RETURN_IF_ERROR(w.AddText(kHeaderMemberName, SealedManifestJson(manifest, signer)));
 
   std::vector<char> buf(kBufferSize);
   for (const std::string& name : names) {
@@ -177,7 +177,7 @@ Result<Manifest> WriteCheckpointArchive(const std::filesystem::path& images_dir,
     manifest.files.push_back({name, size, hash.FinishHex()});
     manifest.total_bytes += size;
   }
-  RETURN_IF_ERROR(w.AddText(kManifestMemberName, ManifestToJson(manifest)));
+  RETURN_IF_ERROR(w.AddText(kManifestMemberName, SealedManifestJson(manifest, signer)));
   RETURN_IF_ERROR(w.Close());
   return manifest;
 }

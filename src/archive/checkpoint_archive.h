@@ -14,11 +14,14 @@ namespace stasis::archive {
 
 // Archives every regular file of `images_dir` (flat, no subdirectories)
 // into `out`, hashing each member as it goes, then appends the complete
-// manifest. Returns the manifest as written (files and total_bytes filled).
+// manifest. With a signer, the header and the manifest each carry a MAC
+// (the header's lets a listing trust what it shows without reading the
+// whole archive; the manifest's covers every member's checksum). Returns the manifest as written (files and total_bytes filled).
 // Does not Commit() or Abort() `out`; the caller owns that decision.
 Result<Manifest> WriteCheckpointArchive(const std::filesystem::path& images_dir,
                                         const Manifest& header, Compression compression,
-                                        storage::Writer& out);
+                                        storage::Writer& out,
+                                        const ManifestSigner* signer = nullptr);
 
 // Extracts a checkpoint into `dest_dir` (which must exist and be empty),
 // refusing unsafe member names (absolute, "..", links, devices, anything

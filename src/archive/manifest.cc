@@ -39,7 +39,10 @@ std::string ManifestToJson(const Manifest& m) {
         {"cwd", m.job.cwd},
         {"env", RedactEnv(m.job.env)},
         {"log_path", m.job.log_path},
-        {"pid_namespace", m.job.pid_namespace}}},
+        {"pid_namespace", m.job.pid_namespace},
+        {"uid", m.job.uid},
+        {"gid", m.job.gid},
+        {"groups", m.job.groups}}},
       {"criu_version", m.criu_version},
       {"kernel", m.kernel},
       {"host", m.host},
@@ -54,6 +57,22 @@ std::string ManifestToJson(const Manifest& m) {
       {"total_bytes", m.total_bytes},
   };
   return j.dump(2);
+}
+
+std::string TextToSign(std::string_view json_text) {
+  json j = json::parse(json_text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return "";
+  j.erase("mac");
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string SealedManifestJson(const Manifest& m, const ManifestSigner* signer) {
+  std::string text = ManifestToJson(m);
+  if (signer == nullptr) return text;
+  json j = json::parse(text);
+  j["signed_by"] = signer->KeyId();
+  j["mac"] = signer->Mac(TextToSign(j.dump(-1, ' ', false, json::error_handler_t::replace)));
+  return j.dump(2, ' ', false, json::error_handler_t::replace);
 }
 
 Result<Manifest> ManifestFromJson(std::string_view text) {
@@ -83,6 +102,10 @@ Result<Manifest> ManifestFromJson(std::string_view text) {
       m.job.env = job.value("env", std::vector<std::string>{});
       m.job.log_path = job.value("log_path", "");
       m.job.pid_namespace = job.value("pid_namespace", false);
+      // Checkpoints made before owners were recorded are root's.
+      m.job.uid = job.value("uid", uint32_t{0});
+      m.job.gid = job.value("gid", uint32_t{0});
+      m.job.groups = job.value("groups", std::vector<uint32_t>{});
     }
     m.criu_version = j.value("criu_version", "");
     m.kernel = j.value("kernel", "");
@@ -95,6 +118,12 @@ Result<Manifest> ManifestFromJson(std::string_view text) {
     m.file_locks = j.value("file_locks", false);
     m.ext_unix_sk = j.value("ext_unix_sk", false);
     m.total_bytes = j.value("total_bytes", uint64_t{0});
+    if (j.contains("mac")) {
+      if (!j["mac"].is_string()) return Status::Corruption("the checkpoint manifest's mac is malformed");
+      m.seal.mac = j["mac"].get<std::string>();
+      m.seal.signed_by = j.value("signed_by", "");
+      m.seal.signed_text = TextToSign(text);
+    }
     uint64_t sum = 0;
     for (const json& f : j.value("files", json::array())) {
       FileEntry e;

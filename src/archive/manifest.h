@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/job_spec.h"
@@ -23,6 +24,24 @@ struct FileEntry {
   std::string name;  // relative member name, e.g. "pages-1.img"
   uint64_t size = 0;
   std::string sha256;  // lowercase hex
+};
+
+// A manifest's MAC, as the parser found it: "signed_by" (which key) is part
+// of the text the MAC covers, "mac" is not. Empty for unsigned manifests.
+// Whether it checks out is the daemon's call (daemon/checkpoint_trust.h):
+// the parser only keeps the exact text that was signed.
+struct ManifestSeal {
+  std::string signed_by;    // the signing key's id ("s1-..."), "" when encrypted
+  std::string mac;          // lowercase hex HMAC-SHA256
+  std::string signed_text;  // the manifest without "mac", compact, keys sorted
+};
+
+// Makes a manifest's MAC: the daemon's signing key (stream/signing_key.h).
+class ManifestSigner {
+ public:
+  virtual ~ManifestSigner() = default;
+  virtual std::string KeyId() const = 0;
+  virtual std::string Mac(std::string_view text) const = 0;
 };
 
 struct Manifest {
@@ -44,12 +63,18 @@ struct Manifest {
   bool ext_unix_sk = false;
   std::vector<FileEntry> files;  // empty in the header member
   uint64_t total_bytes = 0;      // sum of files[].size
+  ManifestSeal seal;             // set by ManifestFromJson; never serialized by ManifestToJson
 };
 
 // A member name restore may create: one path component, no "..".
 bool IsSafeMemberName(const std::string& name);
 
 std::string ManifestToJson(const Manifest& m);
+// ManifestToJson with "signed_by" and "mac" added (unchanged without a signer).
+std::string SealedManifestJson(const Manifest& m, const ManifestSigner* signer);
+// The canonical text a MAC covers: `json_text` without its "mac", compact,
+// keys sorted. "" when `json_text` is not a JSON object.
+std::string TextToSign(std::string_view json_text);
 // Corruption with a clear sentence on malformed JSON, missing fields or a
 // newer format_version.
 Result<Manifest> ManifestFromJson(std::string_view json);

@@ -2,6 +2,7 @@
 // it on another host.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,11 @@ struct JobSpec {
   std::vector<std::string> env;  // "KEY=VALUE"
   std::string log_path;          // where stdout/stderr went ("" if unmanaged)
   bool pid_namespace = false;    // the job's root is the init of its own PID namespace
+  // Whose job it is: the caller who started it (or whose process was
+  // dumped). Non-root jobs run with these ids; 0 is root.
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  std::vector<uint32_t> groups;  // supplementary
 };
 
 }  // namespace stasis

@@ -2,8 +2,27 @@
 
 #include <algorithm>
 #include <cctype>
+#include <mutex>
+#include <set>
 
 namespace stasis {
+
+namespace {
+
+constexpr size_t kMinSecretBytes = 8;
+constexpr char kRedacted[] = "<redacted>";
+
+struct SecretValues {
+  std::mutex mu;
+  std::set<std::string, std::less<>> values;
+};
+
+SecretValues& Secrets() {
+  static SecretValues* secrets = new SecretValues;  // never destroyed: logs run until exit
+  return *secrets;
+}
+
+}  // namespace
 
 bool IsSecretEnvName(std::string_view name) {
   std::string upper(name);
@@ -12,7 +31,22 @@ bool IsSecretEnvName(std::string_view name) {
   for (const char* word :
        {"SECRET", "TOKEN", "PASSWORD", "PASSWD", "CREDENTIAL", "PRIVATE_KEY", "API_KEY", "APIKEY"})
     if (upper.find(word) != std::string::npos) return true;
+  for (std::string_view suffix : {"_KEY", "_SECRET", "_TOKEN", "_PASSWORD"})
+    if (upper.ends_with(suffix)) return true;
   return false;
+}
+
+void AddSecretValue(std::string_view value) {
+  if (value.size() < kMinSecretBytes) return;
+  SecretValues& s = Secrets();
+  std::lock_guard lock(s.mu);
+  s.values.emplace(value);
+}
+
+bool IsKnownSecretValue(std::string_view value) {
+  SecretValues& s = Secrets();
+  std::lock_guard lock(s.mu);
+  return s.values.find(value) != s.values.end();
 }
 
 std::vector<std::string> RedactEnv(const std::vector<std::string>& env) {
@@ -20,12 +54,28 @@ std::vector<std::string> RedactEnv(const std::vector<std::string>& env) {
   out.reserve(env.size());
   for (const std::string& e : env) {
     size_t eq = e.find('=');
-    if (eq != std::string::npos && IsSecretEnvName(std::string_view(e).substr(0, eq)))
-      out.push_back(e.substr(0, eq + 1) + "<redacted>");
+    if (eq == std::string::npos) {
+      out.push_back(RedactText(e));
+      continue;
+    }
+    std::string_view value = std::string_view(e).substr(eq + 1);
+    if (IsSecretEnvName(std::string_view(e).substr(0, eq)) || IsKnownSecretValue(value))
+      out.push_back(e.substr(0, eq + 1) + kRedacted);
     else
-      out.push_back(e);
+      out.push_back(e.substr(0, eq + 1) + RedactText(std::string(value)));
   }
   return out;
+}
+
+std::string RedactText(std::string text) {
+  SecretValues& s = Secrets();
+  std::lock_guard lock(s.mu);
+  for (const std::string& secret : s.values) {
+    for (size_t at = text.find(secret); at != std::string::npos;
+         at = text.find(secret, at + sizeof kRedacted - 1))
+      text.replace(at, secret.size(), kRedacted);
+  }
+  return text;
 }
 
 }  // namespace stasis

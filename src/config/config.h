@@ -43,6 +43,9 @@ struct Config {
   // every dump a streamed, encrypted one.
   std::string checkpoint_encryption_key_file;
   std::string checkpoint_encryption_key;
+  // Manifest signing and what restore accepts (daemon/checkpoint_trust.h).
+  std::string checkpoint_signing_key_file;  // "": state_dir + "/signing.key"
+  std::string checkpoint_trust = "any";     // "signed" | "any"
   int memory_budget_mib = 2048;  // dumps' and restores' buffers together
   std::string criu_path;         // "": find it (see criu/engine.h)
   std::string plugins_dir = "/usr/local/lib/stasis/plugins";

@@ -60,6 +60,7 @@ std::string CheckCompression(std::string_view value);
 std::string CheckLogLevel(std::string_view value);
 std::string CheckGroupName(std::string_view value);
 std::string CheckSse(std::string_view value);
+std::string CheckTrust(std::string_view value);
 std::string CheckPayloadSigning(std::string_view value);
 std::string CheckHttpUrl(std::string_view value);
 

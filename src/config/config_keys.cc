@@ -9,7 +9,7 @@ namespace stasis::config::internal {
 
 namespace {
 
-const std::array<KeyInfo, 25> kKeys = {{
+const std::array<KeyInfo, 27> kKeys = {{
     {"address", "STASIS_ADDRESS", "UNIX socket the daemon listens on and the CLI connects to.",
      &Config::address, CheckAbsolutePath},
     {"group", "STASIS_GROUP",
@@ -37,6 +37,16 @@ const std::array<KeyInfo, 25> kKeys = {{
      "The encryption key itself as 64 hex digits, instead of a file; best given in the "
      "environment.",
      &Config::checkpoint_encryption_key, nullptr, 0, 0, /*secret=*/true},
+    {"checkpoint.signing_key_file", "STASIS_CHECKPOINT_SIGNING_KEY_FILE",
+     "Key (0600; 32 bytes or 64 hex digits) that signs every checkpoint's manifest, so a "
+     "restore can tell this host's checkpoints from forged ones. Hosts that restore each "
+     "other's checkpoints share one file; empty: state.dir/signing.key, made at first start.",
+     &Config::checkpoint_signing_key_file, CheckOptionalAbsolutePath},
+    {"checkpoint.trust", "STASIS_CHECKPOINT_TRUST",
+     "signed: restore only checkpoints signed with the signing key (root may pass "
+     "--trust-unsigned once); any: root may also restore unsigned ones, with a warning. "
+     "Non-root users restore only signed checkpoints of their own, whatever this says.",
+     &Config::checkpoint_trust, CheckTrust},
     {"memory.budget_mib", "STASIS_MEMORY_BUDGET_MIB",
      "Buffer memory (MiB) the daemon's dumps and restores use together; one that does not "
      "fit waits its turn, before anything is frozen.",

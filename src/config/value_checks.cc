@@ -75,6 +75,11 @@ std::string CheckSse(std::string_view value) {
   return Quoted(value) + " is not one of AES256, aws:kms (or empty)";
 }
 
+std::string CheckTrust(std::string_view value) {
+  if (value == "signed" || value == "any") return "";
+  return Quoted(value) + " is not one of signed, any";
+}
+
 std::string CheckPayloadSigning(std::string_view value) {
   if (value == "auto" || value == "always" || value == "never") return "";
   return Quoted(value) + " is not one of auto, always, never";

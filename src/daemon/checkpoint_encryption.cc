@@ -40,7 +40,7 @@ Result<std::optional<stream::ChunkCipher>> CipherToRestore(const config::Config&
                                     "; configure the key it was made with");
   ASSIGN_OR_RETURN(auto cipher, stream::ChunkCipher::ForCheckpoint(*key, e.salt));
   // The chunks authenticate themselves; the MAC covers the list of them.
-  if (!cipher.VerifyMac(e.signed_text, e.mac))
+  if (!cipher.VerifyMac(m.seal.signed_text, m.seal.mac))
     return Status::Corruption("its manifest does not match its MAC: it was altered or damaged");
   return std::optional<stream::ChunkCipher>(std::move(cipher));
 }

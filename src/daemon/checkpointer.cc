@@ -19,9 +19,11 @@
 #include "common/time_format.h"
 #include "common/unique_fd.h"
 #include "criu/criu_errors.h"
+#include "criu/image_creds.h"
 #include "daemon/checkpoint_encryption.h"
 #include "daemon/dump_recovery.h"
 #include "daemon/streamed_checkpoint.h"
+#include "jobs/process_owner.h"
 #include "jobs/process_tree.h"
 #include "storage/counting.h"
 #include "storage/location.h"
@@ -160,11 +162,12 @@ bool LooksLikeCheckpointName(const std::string& name) {
 }
 
 Checkpointer::Checkpointer(const config::Config* config, criu::Engine* engine, JobManager* jobs,
-                           jobs::Registry* registry)
+                           jobs::Registry* registry, const stream::SigningKey* signing_key)
     : config_(config),
       engine_(engine),
       jobs_(jobs),
       registry_(registry),
+      trust_(config, signing_key),
       journal_(config->state_dir + "/dumps"),
       memory_(config->memory_budget_mib) {}
 
@@ -205,7 +208,7 @@ Result<DumpOutcome> Checkpointer::Dump(const DumpTarget& target, const DumpSetti
   JobSpec spec;
   std::string job_type = "process";
   if (!target.job_id.empty()) {
-    ASSIGN_OR_RETURN(jobs::JobRecord job, jobs_->Get(target.job_id));
+    ASSIGN_OR_RETURN(jobs::JobRecord job, jobs_->GetOwned(target.job_id, s.caller));
     if (!jobs_->IsRunning(job))
       return Status::FailedPrecondition("job '" + job.id + "' is not running (status " +
                                         jobs::JobStatusName(job.status) +
@@ -219,6 +222,9 @@ Result<DumpOutcome> Checkpointer::Dump(const DumpTarget& target, const DumpSetti
     if (pid <= 0) return Status::InvalidArgument("PID must be a positive number");
     if (::kill(pid, 0) != 0 && errno == ESRCH)
       return Status::NotFound("no process with PID " + std::to_string(pid));
+    // The rule ptrace uses: a non-root caller dumps only a tree whose every
+    // task is theirs and holds no capabilities.
+    RETURN_IF_ERROR(jobs::CheckTreeOwnedBy(pid, s.caller));
     // A managed job's root dumped by pid is still that job.
     ASSIGN_OR_RETURN(auto all, jobs_->List());
     for (const auto& job : all) {
@@ -227,7 +233,13 @@ Result<DumpOutcome> Checkpointer::Dump(const DumpTarget& target, const DumpSetti
         spec = job.spec;
       }
     }
-    if (jid.empty()) spec = SpecFromProc(pid);
+    if (jid.empty()) {
+      // Made for the caller: theirs to list, restore and delete.
+      spec = SpecFromProc(pid);
+      spec.uid = s.caller.uid;
+      spec.gid = s.caller.gid;
+      spec.groups.assign(s.caller.groups.begin(), s.caller.groups.end());
+    }
   }
 
   std::string key = jid.empty() ? "pid:" + std::to_string(pid) : "job:" + jid;
@@ -239,8 +251,7 @@ Result<DumpOutcome> Checkpointer::Dump(const DumpTarget& target, const DumpSetti
 
   // Everything that can be checked before freezing the process is checked here.
   std::string dir = s.dir.empty() ? config_->checkpoint_dir : s.dir;
-  RETURN_IF_ERROR(storage::ParseLocation(dir).status());
-  ASSIGN_OR_RETURN(auto store, storage::StorageFor(dir));
+  ASSIGN_OR_RETURN(auto store, StorageFor(dir, s.caller));
   RETURN_IF_ERROR(store->CheckWritable(dir));
   // Streamed (N shards under a prefix) or plain (one archive).
   int shards = s.stream >= 0 ? s.stream : config_->checkpoint_stream;
@@ -357,8 +368,10 @@ Result<DumpOutcome> Checkpointer::Dump(const DumpTarget& target, const DumpSetti
       if (!made.ok()) return made.status();
       cipher.emplace(std::move(*made));
     }
-    StreamedDumpSpec spec{location,  shards,     chunk_compression,          header,
-                          &progress, s.pre_dump, cipher ? &*cipher : nullptr};
+    StreamedDumpSpec spec{location,   shards,
+                          chunk_compression, header,
+                          &progress,  s.pre_dump,
+                          cipher ? &*cipher : nullptr, trust_.key()};
     auto streamed = RetryProcMountCollisions(
         what, [&] { return DumpStreamed(engine_, dump_opts, store, spec); });
     if (!streamed.ok()) {
@@ -401,7 +414,8 @@ Result<DumpOutcome> Checkpointer::Dump(const DumpTarget& target, const DumpSetti
     if (!writer.ok()) return fail(writer.status());
     progress.SetPhase("writing " + location);
     storage::CountingWriter counted(writer->get(), &progress);
-    auto manifest = archive::WriteCheckpointArchive(images, header, compression, counted);
+    auto manifest = archive::WriteCheckpointArchive(images, header, compression, counted,
+                                                     trust_.key());
     if (!manifest.ok()) {
       (*writer)->Abort();
       return fail(manifest.status());
@@ -450,26 +464,6 @@ Result<DumpOutcome> Checkpointer::Dump(const DumpTarget& target, const DumpSetti
   return out;
 }
 
-Result<std::string> Checkpointer::LatestLocationFor(const std::string& jid,
-                                                    const std::string& dir) {
-  if (dir.empty()) {
-    ASSIGN_OR_RETURN(auto job, registry_->GetJob(jid));
-    if (!job.has_value())
-      return Status::NotFound("no job with id '" + jid +
-                              "'; pass --path ARCHIVE or --dir DIR to restore it from storage");
-    ASSIGN_OR_RETURN(auto latest, registry_->LatestCheckpoint(jid));
-    if (!latest.has_value())
-      return Status::NotFound("job '" + jid +
-                              "' has no checkpoint here; pass --path or --dir where it is");
-    return latest->location;
-  }
-  ASSIGN_OR_RETURN(auto found, ListDir(dir));
-  for (const auto& c : found) {
-    if (c.header.job_id == jid) return c.record.location;
-  }
-  return Status::NotFound("no checkpoint of job '" + jid + "' in " + dir);
-}
-
 Result<RestoreOutcome> Checkpointer::Restore(const RestoreSettings& s) {
   auto t_start = std::chrono::steady_clock::now();
   if (engine_ == nullptr)
@@ -478,6 +472,8 @@ Result<RestoreOutcome> Checkpointer::Restore(const RestoreSettings& s) {
   if (!jid.empty()) {
     RETURN_IF_ERROR(ValidateJobId(jid));
     ASSIGN_OR_RETURN(auto existing, registry_->GetJob(jid));
+    if (existing.has_value() && !s.caller.is_root() && existing->spec.uid != s.caller.uid)
+      return Status::PermissionDenied("job '" + jid + "' belongs to another user");
     if (existing.has_value() && jobs_->IsRunning(*existing))
       return Status::FailedPrecondition(
           "job '" + jid + "' is running (pid " + std::to_string(existing->pid) +
@@ -494,7 +490,7 @@ Result<RestoreOutcome> Checkpointer::Restore(const RestoreSettings& s) {
   }
   std::string location = s.path;
   if (location.empty()) {
-    ASSIGN_OR_RETURN(location, LatestLocationFor(jid, s.dir));
+    ASSIGN_OR_RETURN(location, LatestLocationFor(jid, s));
   }
 
   std::string key = "job:" + jid;
@@ -503,8 +499,7 @@ Result<RestoreOutcome> Checkpointer::Restore(const RestoreSettings& s) {
                                       "' is already in progress");
   OperationSlot slot(jobs_, key);
 
-  RETURN_IF_ERROR(storage::ParseLocation(location).status());
-  ASSIGN_OR_RETURN(auto store, storage::StorageFor(location));
+  ASSIGN_OR_RETURN(auto store, StorageFor(location, s.caller));
   const bool streamed = IsStreamedCheckpoint(store.get(), location);
   MemoryBudget::Lease memory = LeaseMemory(RestoreCostMib(*config_, streamed), s.progress);
   if (streamed) return RestoreFromStream(s, jid, location, store, t_start);
@@ -528,6 +523,13 @@ Result<RestoreOutcome> Checkpointer::Restore(const RestoreSettings& s) {
   if (!extracted.ok())
     return extracted.status().WithContext("cannot restore " + location + " (nothing was started)");
   archive::Manifest manifest = std::move(*extracted);
+  // Authentic and the caller's, or nothing starts.
+  std::string warning;
+  Status admitted = trust_.Admit(s.caller, trust_.Of(manifest), manifest, /*encrypted=*/false,
+                                 s.trust_unsigned, location, &warning);
+  if (!admitted.ok()) return admitted;
+  RETURN_IF_ERROR(CheckImageCreds(s.caller, images).WithContext(
+      "cannot restore " + location + " (nothing was started)"));
 
   JobSpec spec = manifest.job;
   criu::RestoreOptions opts;
@@ -544,14 +546,24 @@ Result<RestoreOutcome> Checkpointer::Restore(const RestoreSettings& s) {
   STASIS_LOG(Info) << "restoring " << location << " as job " << jid;
   auto pid = engine_->Restore(opts);
   if (!pid.ok()) return pid.status().WithContext("restore of " + location + " failed");
-  return AdoptRestored(jid, spec, manifest, *pid, t_criu, t_start);
+  return AdoptRestored(jid, spec, manifest, *pid, t_criu, t_start, warning);
+}
+
+Status Checkpointer::CheckImageCreds(const Caller& caller, const std::string& images_dir) {
+  if (caller.is_root()) return Status::OK();
+  ASSIGN_OR_RETURN(auto tasks, criu::ReadImageCreds(images_dir));
+  return criu::CheckImagesRunAs(tasks, caller.uid, caller.gid,
+                                {caller.groups.begin(), caller.groups.end()});
 }
 
 Result<RestoreOutcome> Checkpointer::AdoptRestored(const std::string& jid, const JobSpec& spec,
                                                    const archive::Manifest& manifest, int pid,
                                                    std::chrono::steady_clock::time_point t_criu,
-                                                   std::chrono::steady_clock::time_point t_start) {
+                                                   std::chrono::steady_clock::time_point t_start,
+                                                   const std::string& unauthenticated) {
   RestoreOutcome out;
+  out.unauthenticated = unauthenticated;
+  if (!unauthenticated.empty()) STASIS_LOG(Warn) << unauthenticated;
   out.criu_seconds = SecondsSince(t_criu);
   ASSIGN_OR_RETURN(out.job, jobs_->AdoptRestored(jid, spec, pid));
   if (out.job.type.empty()) out.job.type = manifest.job_type;
@@ -590,6 +602,18 @@ Result<RestoreOutcome> Checkpointer::RestoreFromStream(
   auto cipher = CipherToRestore(*config_, *streamed);
   if (!cipher.ok())
     return cipher.status().WithContext("cannot restore " + location + " (nothing was started)");
+  const stream::ChunkCipher* opener = cipher->has_value() ? &**cipher : nullptr;
+  std::string warning;
+  RETURN_IF_ERROR(trust_.Admit(s.caller, trust_.Of(*streamed), manifest, opener != nullptr,
+                               s.trust_unsigned, location, &warning));
+  if (!s.caller.is_root()) {
+    auto tasks = ReadStreamedImageCreds(store, location, *streamed, opener);
+    Status creds = tasks.ok() ? criu::CheckImagesRunAs(*tasks, s.caller.uid, s.caller.gid,
+                                                       {s.caller.groups.begin(),
+                                                        s.caller.groups.end()})
+                              : tasks.status();
+    if (!creds.ok()) return creds.WithContext("cannot restore " + location + " (nothing was started)");
+  }
   ASSIGN_OR_RETURN(std::string work_path, NewWorkDir("restore"));
   WorkDir work(work_path);
   std::string images = work.path() + "/images";
@@ -604,120 +628,9 @@ Result<RestoreOutcome> Checkpointer::RestoreFromStream(
   Progress* progress = s.progress ? s.progress : &no_display;
   auto t_criu = std::chrono::steady_clock::now();
   STASIS_LOG(Info) << "restoring streamed " << location << " as job " << jid;
-  auto pid = RestoreStreamed(engine_, opts, store, location, std::move(*streamed), progress,
-                             cipher->has_value() ? &**cipher : nullptr);
+  auto pid = RestoreStreamed(engine_, opts, store, location, std::move(*streamed), progress, opener);
   if (!pid.ok()) return pid.status().WithContext("restore of " + location + " failed");
-  return AdoptRestored(jid, spec, manifest, *pid, t_criu, t_start);
-}
-
-Result<std::vector<CheckpointSummary>> Checkpointer::ListDir(const std::string& dir) {
-  RETURN_IF_ERROR(storage::ParseLocation(dir).status());
-  ASSIGN_OR_RETURN(auto store, storage::StorageFor(dir));
-  ASSIGN_OR_RETURN(auto entries, store->List(dir));
-  std::vector<CheckpointSummary> out;
-  for (const auto& e : entries) {
-    if (e.is_dir && e.name.rfind("dump-", 0) == 0) {
-      // A streamed checkpoint: a prefix whose manifest.json says so.
-      auto head = ReadStreamedHeader(store.get(), e.location);
-      if (!head.ok()) continue;  // no manifest: not (yet) a checkpoint
-      CheckpointSummary c;
-      c.header = std::move(head->first);
-      c.record.job_id = c.header.job_id;
-      c.record.location = e.location;
-      c.record.created = c.header.created_unix;
-      c.record.size = head->second;
-      c.record.compression = c.header.compression;
-      c.record.kind = "stream";
-      out.push_back(std::move(c));
-      continue;
-    }
-    if (e.is_dir || !LooksLikeCheckpointName(e.name)) continue;
-    auto reader = store->NewReader(e.location);
-    if (!reader.ok()) continue;
-    auto header = archive::ReadCheckpointHeader(**reader);
-    if (!header.ok()) {
-      STASIS_LOG(Warn) << "skipping " << e.location << ": " << header.status().message();
-      continue;
-    }
-    CheckpointSummary c;
-    c.header = std::move(*header);
-    c.record.job_id = c.header.job_id;
-    c.record.location = e.location;
-    c.record.created = c.header.created_unix;
-    c.record.size = e.size;
-    c.record.compression = c.header.compression;
-    c.record.kind = c.header.kind;
-    out.push_back(std::move(c));
-  }
-  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-    if (a.record.created != b.record.created) return a.record.created > b.record.created;
-    return a.record.location > b.record.location;
-  });
-  return out;
-}
-
-Result<std::vector<CheckpointSummary>> Checkpointer::ListJob(const std::string& jid) {
-  ASSIGN_OR_RETURN(auto records, registry_->ListCheckpoints(jid));
-  std::vector<CheckpointSummary> out;
-  for (auto& r : records) {
-    CheckpointSummary c;
-    c.record = std::move(r);
-    c.header.job_id = c.record.job_id;
-    c.header.compression = c.record.compression;
-    out.push_back(std::move(c));
-  }
-  return out;
-}
-
-Result<CheckpointSummary> Checkpointer::Inspect(const std::string& location) {
-  RETURN_IF_ERROR(storage::ParseLocation(location).status());
-  ASSIGN_OR_RETURN(auto store, storage::StorageFor(location));
-  if (IsStreamedCheckpoint(store.get(), location)) {
-    auto head = ReadStreamedHeader(store.get(), location);
-    if (!head.ok()) return head.status().WithContext(location);
-    CheckpointSummary c;
-    c.header = std::move(head->first);
-    c.record.job_id = c.header.job_id;
-    c.record.location = location;
-    c.record.created = c.header.created_unix;
-    c.record.size = head->second;
-    c.record.compression = c.header.compression;
-    c.record.kind = "stream";
-    return c;
-  }
-  auto info = store->Stat(location);
-  if (!info.ok()) {
-    if (info.status().code() == StatusCode::kNotFound)
-      return Status::NotFound("no checkpoint at " + location);
-    return info.status();
-  }
-  ASSIGN_OR_RETURN(auto reader, store->NewReader(location));
-  auto header = archive::ReadCheckpointHeader(*reader);
-  if (!header.ok()) return header.status().WithContext(location);
-  CheckpointSummary c;
-  c.header = std::move(*header);
-  c.record.job_id = c.header.job_id;
-  c.record.location = location;
-  c.record.created = c.header.created_unix;
-  c.record.size = info->size;
-  c.record.compression = c.header.compression;
-  c.record.kind = c.header.kind;
-  return c;
-}
-
-Status Checkpointer::Delete(const std::string& location) {
-  // Only ever delete what is recognisably a stasis checkpoint.
-  ASSIGN_OR_RETURN(auto summary, Inspect(location));
-  ASSIGN_OR_RETURN(auto store, storage::StorageFor(location));
-  if (summary.record.kind == "stream") {
-    RETURN_IF_ERROR(DeleteStreamed(store.get(), location));
-  } else {
-    RETURN_IF_ERROR(store->Remove(location));
-  }
-  Status st = registry_->RemoveCheckpoint(location);
-  if (!st.ok()) STASIS_LOG(Warn) << "checkpoint removed but its record stays: " << st.message();
-  (void)summary;
-  return Status::OK();
+  return AdoptRestored(jid, spec, manifest, *pid, t_criu, t_start, warning);
 }
 
 }  // namespace stasis::daemon

@@ -11,12 +11,15 @@
 
 #include <cstdio>
 #include <cstring>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <thread>
 
 #include "common/log.h"
+#include "common/redact.h"
 #include "common/unique_fd.h"
 #include "criu/engine.h"
 #include "daemon/checkpointer.h"
@@ -26,6 +29,7 @@
 #include "jobs/registry.h"
 #include "plugins/loader/plugin_catalog.h"
 #include "storage/storage_registry.h"
+#include "stream/signing_key.h"
 
 namespace stasis::daemon {
 
@@ -66,6 +70,37 @@ void Report(int fd, const std::string& msg) {
   ::close(fd);
 }
 
+// checkpoint.signing_key_file, else a key of this host's own in the state
+// directory, made at first start.
+Result<stream::SigningKey> LoadSigningKey(const config::Config& config) {
+  if (!config.checkpoint_signing_key_file.empty())
+    return stream::SigningKey::FromFile(config.checkpoint_signing_key_file);
+  return stream::SigningKey::LoadOrCreate(config.state_dir + "/signing.key");
+}
+
+// Every secret the daemon holds is redacted wherever it might be written
+// down (common/redact.h): a job's environment, manifests, the log.
+void RememberSecrets(const config::Config& config, const stream::SigningKey& signing_key) {
+  AddSecretValue(signing_key.SecretHex());
+  AddSecretValue(config.checkpoint_encryption_key);
+  AddSecretValue(config.aws.secret_access_key);
+  AddSecretValue(config.aws.session_token);
+  for (const char* name : {"AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+                           "STASIS_CHECKPOINT_ENCRYPTION_KEY", "STASIS_AWS_SECRET_ACCESS_KEY",
+                           "STASIS_AWS_SESSION_TOKEN"}) {
+    const char* value = std::getenv(name);
+    if (value != nullptr) AddSecretValue(value);
+  }
+  if (!config.checkpoint_encryption_key_file.empty()) {
+    // Hex or raw bytes: whichever form the file holds is what could leak.
+    std::ifstream in(config.checkpoint_encryption_key_file, std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    size_t begin = text.find_first_not_of(" \t\r\n");
+    size_t end = text.find_last_not_of(" \t\r\n");
+    if (begin != std::string::npos) AddSecretValue(text.substr(begin, end - begin + 1));
+  }
+}
+
 int Serve(const config::Config& config, int report_fd) {
   auto fail = [&](const std::string& msg) {
     std::cerr << "stasis daemon: " << msg << "\n";
@@ -103,7 +138,10 @@ int Serve(const config::Config& config, int report_fd) {
   JobManager jobs(registry->get(), config.state_dir);
   st = jobs.Reconcile();
   if (!st.ok()) return fail(st.message());
-  Checkpointer checkpointer(&config, engine_ptr, &jobs, registry->get());
+  auto signing_key = LoadSigningKey(config);
+  if (!signing_key.ok()) return fail(signing_key.status().message());
+  RememberSecrets(config, *signing_key);
+  Checkpointer checkpointer(&config, engine_ptr, &jobs, registry->get(), &*signing_key);
   // In the background: it may wait for an orphaned CRIU to let go of a tree.
   std::thread recovery([&checkpointer] { checkpointer.RecoverInterruptedDumps(); });
   struct JoinAtExit {

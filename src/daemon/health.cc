@@ -14,9 +14,17 @@ namespace {
 constexpr uint64_t kLowSpaceBytes = 2ull << 30;
 }  // namespace
 
-std::vector<HealthCheck> RunHealthChecks(const config::Config& config, criu::Engine* engine) {
+std::vector<HealthCheck> RunHealthChecks(const config::Config& config, criu::Engine* engine,
+                                         const stream::SigningKey* signing_key) {
   std::vector<HealthCheck> out;
   out.push_back({"daemon", "version", "ok", STASIS_VERSION});
+  if (signing_key != nullptr)
+    out.push_back({"daemon", "signing key", "ok",
+                   signing_key->KeyId() + "; restores accept " +
+                       (config.checkpoint_trust == "signed"
+                            ? std::string("signed checkpoints only (checkpoint.trust)")
+                            : std::string("unsigned checkpoints from root, with a warning "
+                                          "(checkpoint.trust any)"))});
   if (engine == nullptr) {
     out.push_back({"criu", "binary", "error", "CRIU was not found; run scripts/setup.sh"});
   } else {

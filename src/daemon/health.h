@@ -6,6 +6,7 @@
 
 #include "config/config.h"
 #include "criu/engine.h"
+#include "stream/signing_key.h"
 
 namespace stasis::daemon {
 
@@ -17,6 +18,8 @@ struct HealthCheck {
 };
 
 // Never fails: every problem becomes a check in state "error" or "warn".
-std::vector<HealthCheck> RunHealthChecks(const config::Config& config, criu::Engine* engine);
+// `signing_key`: the key checkpoints are signed with (its id is shown).
+std::vector<HealthCheck> RunHealthChecks(const config::Config& config, criu::Engine* engine,
+                                         const stream::SigningKey* signing_key);
 
 }  // namespace stasis::daemon

@@ -115,6 +115,13 @@ Result<JobRecord> JobManager::Get(const std::string& jid) {
   return *job;
 }
 
+Result<JobRecord> JobManager::GetOwned(const std::string& jid, const Caller& caller) {
+  ASSIGN_OR_RETURN(JobRecord job, Get(jid));
+  if (!caller.is_root() && job.spec.uid != caller.uid)
+    return Status::PermissionDenied("job '" + jid + "' belongs to another user");
+  return job;
+}
+
 Result<std::vector<JobRecord>> JobManager::List() {
   return registry_->ListJobs();
 }

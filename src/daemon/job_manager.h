@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/caller.h"
 #include "common/job_spec.h"
 #include "common/result.h"
 #include "jobs/exit_watcher.h"
@@ -31,6 +32,9 @@ class JobManager {
   // chosen here: STATE/jobs/<jid>/log.
   Result<jobs::JobRecord> Run(const std::string& jid, JobSpec spec);
   Result<jobs::JobRecord> Get(const std::string& jid);
+  // Get, for a caller who may act only on their own jobs (root: any):
+  // PermissionDenied "job 'x' belongs to another user" otherwise.
+  Result<jobs::JobRecord> GetOwned(const std::string& jid, const Caller& caller);
   Result<std::vector<jobs::JobRecord>> List();
   Result<jobs::JobRecord> Kill(const std::string& jid, int grace_ms);
   Status Delete(const std::string& jid, bool force);

@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "common/unique_fd.h"
+#include "daemon/caller_identity.h"
 #include "daemon/health.h"
 #include "daemon/status_mark.h"
 #include "jobs/process_tree.h"
@@ -95,16 +96,22 @@ void FillSpec(const JobSpec& in, v1::JobSpec* out) {
   out->set_cwd(in.cwd);
   out->set_log_path(in.log_path);
   out->set_pid_namespace(in.pid_namespace);
+  out->set_uid(in.uid);
   // The environment stays in the daemon: it may hold secrets.
 }
 
-JobSpec SpecFrom(const v1::JobSpec& in) {
+// A job runs as whoever asked for it, with the environment they sent.
+JobSpec SpecFrom(const v1::JobSpec& in, const Caller& caller) {
   JobSpec spec;
   spec.argv.assign(in.argv().begin(), in.argv().end());
   spec.cwd = in.cwd();
   spec.env.assign(in.env().begin(), in.env().end());
+  spec.uid = caller.uid;
+  spec.gid = caller.gid;
+  spec.groups.assign(caller.groups.begin(), caller.groups.end());
   return spec;
 }
+
 
 void FillCheckpoint(const CheckpointSummary& c, v1::Checkpoint* out) {
   out->set_job_id(c.record.job_id);
@@ -119,6 +126,7 @@ void FillCheckpoint(const CheckpointSummary& c, v1::Checkpoint* out) {
   out->set_host(c.header.host);
   out->set_image_bytes(c.header.total_bytes);
   out->set_job_type(c.header.job_type);
+  out->set_authenticity(c.authenticity);
   for (const auto& f : c.header.files) out->add_files(f.name);
   FillSpec(c.header.job, out->mutable_job());
 }
@@ -153,20 +161,25 @@ Status DaemonService::FillJob(const jobs::JobRecord& r, v1::Job* out) {
   return Status::OK();
 }
 
-grpc::Status DaemonService::Run(grpc::ServerContext*, const v1::RunRequest* req, v1::Job* out) {
+grpc::Status DaemonService::Run(grpc::ServerContext* ctx, const v1::RunRequest* req, v1::Job* out) {
   return Guarded("run", [&]() -> grpc::Status {
-    auto job = jobs_->Run(req->jid(), SpecFrom(req->spec()));
+    auto caller = CallerOf(*ctx);
+    if (!caller.ok()) return ToGrpc(caller.status());
+    auto job = jobs_->Run(req->jid(), SpecFrom(req->spec(), *caller));
     if (!job.ok()) return ToGrpc(job.status());
     return ToGrpc(FillJob(*job, out));
   });
 }
 
-grpc::Status DaemonService::ListJobs(grpc::ServerContext*, const v1::ListJobsRequest*,
+grpc::Status DaemonService::ListJobs(grpc::ServerContext* ctx, const v1::ListJobsRequest*,
                                      v1::JobList* out) {
   return Guarded("job list", [&]() -> grpc::Status {
+    auto caller = CallerOf(*ctx);
+    if (!caller.ok()) return ToGrpc(caller.status());
     auto all = jobs_->List();
     if (!all.ok()) return ToGrpc(all.status());
     for (const auto& j : *all) {
+      if (!caller->is_root() && j.spec.uid != caller->uid) continue;  // only their own
       Status st = FillJob(j, out->add_jobs());
       if (!st.ok()) return ToGrpc(st);
     }
@@ -174,33 +187,47 @@ grpc::Status DaemonService::ListJobs(grpc::ServerContext*, const v1::ListJobsReq
   });
 }
 
-grpc::Status DaemonService::InspectJob(grpc::ServerContext*, const v1::JobRef* req, v1::Job* out) {
+grpc::Status DaemonService::InspectJob(grpc::ServerContext* ctx, const v1::JobRef* req,
+                                       v1::Job* out) {
   return Guarded("job inspect", [&]() -> grpc::Status {
-    auto job = jobs_->Get(req->id());
+    auto caller = CallerOf(*ctx);
+    if (!caller.ok()) return ToGrpc(caller.status());
+    auto job = jobs_->GetOwned(req->id(), *caller);
     if (!job.ok()) return ToGrpc(job.status());
     return ToGrpc(FillJob(*job, out));
   });
 }
 
-grpc::Status DaemonService::KillJob(grpc::ServerContext*, const v1::KillJobRequest* req,
+grpc::Status DaemonService::KillJob(grpc::ServerContext* ctx, const v1::KillJobRequest* req,
                                     v1::Job* out) {
   return Guarded("job kill", [&]() -> grpc::Status {
+    auto caller = CallerOf(*ctx);
+    if (!caller.ok()) return ToGrpc(caller.status());
+    auto owned = jobs_->GetOwned(req->id(), *caller);
+    if (!owned.ok()) return ToGrpc(owned.status());
     auto job = jobs_->Kill(req->id(), req->grace_ms() > 0 ? req->grace_ms() : 5000);
     if (!job.ok()) return ToGrpc(job.status());
     return ToGrpc(FillJob(*job, out));
   });
 }
 
-grpc::Status DaemonService::DeleteJob(grpc::ServerContext*, const v1::DeleteJobRequest* req,
+grpc::Status DaemonService::DeleteJob(grpc::ServerContext* ctx, const v1::DeleteJobRequest* req,
                                       v1::Empty*) {
-  return Guarded("job delete",
-                 [&]() -> grpc::Status { return ToGrpc(jobs_->Delete(req->id(), req->force())); });
+  return Guarded("job delete", [&]() -> grpc::Status {
+    auto caller = CallerOf(*ctx);
+    if (!caller.ok()) return ToGrpc(caller.status());
+    auto owned = jobs_->GetOwned(req->id(), *caller);
+    if (!owned.ok()) return ToGrpc(owned.status());
+    return ToGrpc(jobs_->Delete(req->id(), req->force()));
+  });
 }
 
 grpc::Status DaemonService::Attach(grpc::ServerContext* ctx, const v1::AttachRequest* req,
                                    grpc::ServerWriter<v1::LogChunk>* writer) {
   return Guarded("job attach", [&]() -> grpc::Status {
-    auto job = jobs_->Get(req->id());
+    auto caller = CallerOf(*ctx);
+    if (!caller.ok()) return ToGrpc(caller.status());
+    auto job = jobs_->GetOwned(req->id(), *caller);
     if (!job.ok()) return ToGrpc(job.status());
     const std::string& log_path = job->spec.log_path;
     if (log_path.empty())
@@ -247,9 +274,11 @@ grpc::Status DaemonService::Attach(grpc::ServerContext* ctx, const v1::AttachReq
   });
 }
 
-grpc::Status DaemonService::Dump(grpc::ServerContext*, const v1::DumpRequest* req,
+grpc::Status DaemonService::Dump(grpc::ServerContext* ctx, const v1::DumpRequest* req,
                                  v1::DumpReply* out) {
   return Guarded("dump", [&]() -> grpc::Status {
+    auto caller = CallerOf(*ctx);
+    if (!caller.ok()) return ToGrpc(caller.status());
     // The context's cancellation is ignored on purpose: a dump that has frozen
     // a process finishes (or rolls back) even if the CLI goes away.
     DumpTarget target;
@@ -269,6 +298,7 @@ grpc::Status DaemonService::Dump(grpc::ServerContext*, const v1::DumpRequest* re
     s.file_locks = o.file_locks();
     s.stream = o.has_stream() ? o.stream() : -1;
     s.pre_dump = o.pre_dump();
+    s.caller = *caller;
     std::shared_ptr<stasis::Progress> progress = progress_.Begin(req->operation_id());
     s.progress = progress.get();
     auto result = checkpointer_->Dump(target, s);
@@ -286,10 +316,14 @@ grpc::Status DaemonService::Dump(grpc::ServerContext*, const v1::DumpRequest* re
   });
 }
 
-grpc::Status DaemonService::Restore(grpc::ServerContext*, const v1::RestoreRequest* req,
+grpc::Status DaemonService::Restore(grpc::ServerContext* ctx, const v1::RestoreRequest* req,
                                     v1::RestoreReply* out) {
   return Guarded("restore", [&]() -> grpc::Status {
+    auto caller = CallerOf(*ctx);
+    if (!caller.ok()) return ToGrpc(caller.status());
     RestoreSettings s;
+    s.caller = *caller;
+    s.trust_unsigned = req->trust_unsigned();
     s.job_id = req->job_id();
     s.path = req->path();
     s.dir = req->dir();
@@ -301,6 +335,7 @@ grpc::Status DaemonService::Restore(grpc::ServerContext*, const v1::RestoreReque
     if (!result.ok()) return ToGrpc(result.status());
     out->set_total_seconds(result->total_seconds);
     out->set_criu_seconds(result->criu_seconds);
+    out->set_unauthenticated(result->unauthenticated);
     return ToGrpc(FillJob(result->job, out->mutable_job()));
   });
 }
@@ -322,38 +357,45 @@ grpc::Status DaemonService::Progress(grpc::ServerContext*, const v1::ProgressReq
   });
 }
 
-grpc::Status DaemonService::ListCheckpoints(grpc::ServerContext*,
+grpc::Status DaemonService::ListCheckpoints(grpc::ServerContext* ctx,
                                             const v1::ListCheckpointsRequest* req,
                                             v1::CheckpointList* out) {
   return Guarded("checkpoint list", [&]() -> grpc::Status {
-    Result<std::vector<CheckpointSummary>> found = req->dir().empty()
-                                                       ? checkpointer_->ListJob(req->job_id())
-                                                       : checkpointer_->ListDir(req->dir());
+    auto caller = CallerOf(*ctx);
+    if (!caller.ok()) return ToGrpc(caller.status());
+    Result<std::vector<CheckpointSummary>> found =
+        req->dir().empty() ? checkpointer_->ListJob(req->job_id(), *caller)
+                           : checkpointer_->ListDir(req->dir(), *caller);
     if (!found.ok()) return ToGrpc(found.status());
     for (const auto& c : *found) FillCheckpoint(c, out->add_checkpoints());
     return grpc::Status::OK;
   });
 }
 
-grpc::Status DaemonService::InspectCheckpoint(grpc::ServerContext*, const v1::CheckpointRef* req,
-                                              v1::Checkpoint* out) {
+grpc::Status DaemonService::InspectCheckpoint(grpc::ServerContext* ctx,
+                                              const v1::CheckpointRef* req, v1::Checkpoint* out) {
   return Guarded("checkpoint inspect", [&]() -> grpc::Status {
-    auto c = checkpointer_->Inspect(req->location());
+    auto caller = CallerOf(*ctx);
+    if (!caller.ok()) return ToGrpc(caller.status());
+    auto c = checkpointer_->Inspect(req->location(), *caller);
     if (!c.ok()) return ToGrpc(c.status());
     FillCheckpoint(*c, out);
     return grpc::Status::OK;
   });
 }
 
-grpc::Status DaemonService::DeleteCheckpoint(grpc::ServerContext*, const v1::CheckpointRef* req,
-                                             v1::Empty*) {
-  return Guarded("checkpoint delete",
-                 [&]() -> grpc::Status { return ToGrpc(checkpointer_->Delete(req->location())); });
+grpc::Status DaemonService::DeleteCheckpoint(grpc::ServerContext* ctx,
+                                             const v1::CheckpointRef* req, v1::Empty*) {
+  return Guarded("checkpoint delete", [&]() -> grpc::Status {
+    auto caller = CallerOf(*ctx);
+    if (!caller.ok()) return ToGrpc(caller.status());
+    return ToGrpc(checkpointer_->Delete(req->location(), *caller));
+  });
 }
 
 grpc::Status DaemonService::Health(grpc::ServerContext*, const v1::Empty*, v1::HealthReply* out) {
   return Guarded("health", [&]() -> grpc::Status {
-    for (const auto& c : RunHealthChecks(*config_, engine_)) {
+    for (const auto& c : RunHealthChecks(*config_, engine_, checkpointer_->signing_key())) {
       auto* h = out->add_checks();
       h->set_section(c.section);
       h->set_name(c.name);

@@ -11,29 +11,13 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <vector>
 
 #include "common/log.h"
+#include "daemon/caller_identity.h"
 
 namespace stasis::daemon {
 
-namespace {
-
-// The supplementary groups of a live process, from /proc/PID/status.
-std::vector<gid_t> ProcessGroups(pid_t pid) {
-  std::vector<gid_t> out;
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(in, line);) {
-    if (!line.starts_with("Groups:")) continue;
-    std::istringstream fields(line.substr(7));
-    for (gid_t g; fields >> g;) out.push_back(g);
-  }
-  return out;
-}
-
-}  // namespace
 
 Result<std::unique_ptr<SocketGate>> SocketGate::Open(const std::string& path,
                                                      const std::string& group) {
@@ -94,15 +78,10 @@ std::string SocketGate::RefusalMessage() const {
 }
 
 bool SocketGate::Admits(int fd) const {
-  ucred peer{};
-  socklen_t len = sizeof peer;
-  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0) return false;
-  if (peer.uid == 0) return true;
-  if (!gid_) return false;
-  if (peer.gid == *gid_) return true;
-  for (gid_t g : ProcessGroups(peer.pid))
-    if (g == *gid_) return true;
-  return false;
+  auto peer = PeerOf(fd);
+  if (!peer.ok()) return false;
+  if (peer->is_root()) return true;
+  return gid_.has_value() && peer->InGroup(*gid_);
 }
 
 void SocketGate::Serve(grpc::Server* admitted, grpc::Server* refused) {

@@ -166,7 +166,10 @@ Result<StreamedDumpResult> DumpStreamed(criu::Engine* engine, criu::DumpOptions 
     m.encryption.cipher = stream::kStreamCipher;
     m.encryption.key_id = spec.cipher->KeyId();
     m.encryption.salt = spec.cipher->SaltHex();
-    m.encryption.mac = spec.cipher->Mac(stream::StreamManifestSignedText(m));
+    m.seal.mac = spec.cipher->Mac(stream::StreamManifestSignedText(m));
+  } else if (spec.signer != nullptr) {
+    m.seal.signed_by = spec.signer->KeyId();
+    m.seal.mac = spec.signer->Mac(stream::StreamManifestSignedText(m));
   }
   uint64_t manifest_size = 0;
   Status written = WriteManifest(store.get(), spec.prefix, m, &manifest_size);
@@ -227,6 +230,30 @@ Status DeleteStreamed(storage::Storage* store, const std::string& prefix) {
   RETURN_IF_ERROR(store->Remove(ManifestLocation(prefix)));
   RemoveShards(store, prefix, m);
   return Status::OK();
+}
+
+Result<std::vector<criu::TaskCreds>> ReadStreamedImageCreds(
+    const std::shared_ptr<storage::Storage>& store, const std::string& prefix,
+    const stream::StreamManifest& manifest, const stream::ChunkCipher* cipher) {
+  ASSIGN_OR_RETURN(auto reader,
+                   stream::ShardedReader::Open(store, prefix, manifest, nullptr, cipher));
+  std::vector<criu::TaskCreds> out;
+  for (const auto& f : manifest.files) {
+    if (!f.name.starts_with("core-") || !f.name.ends_with(".img")) continue;
+    if (f.size > (64u << 20)) return Status::Corruption("its image " + f.name + " is implausibly large");
+    ASSIGN_OR_RETURN(auto image, reader->Open(f.name));
+    std::string bytes;
+    char buf[64 * 1024];
+    for (;;) {
+      ASSIGN_OR_RETURN(size_t n, image->Read(buf, sizeof buf));
+      if (n == 0) break;
+      bytes.append(buf, n);
+    }
+    ASSIGN_OR_RETURN(criu::TaskCreds creds, criu::CredsFromCoreImage(bytes, f.name));
+    out.push_back(std::move(creds));
+  }
+  if (out.empty()) return Status::Corruption("it holds no task images");
+  return out;
 }
 
 }  // namespace stasis::daemon

@@ -11,6 +11,7 @@
 #include "archive/manifest.h"
 #include "common/progress.h"
 #include "criu/engine.h"
+#include "criu/image_creds.h"
 #include "storage/storage.h"
 #include "stream/chunk_cipher.h"
 #include "stream/chunk_codec.h"
@@ -29,6 +30,9 @@ struct StreamedDumpSpec {
   bool pre_copy = false;
   // Client-side encryption: seals every chunk, and the manifest is MACed.
   const stream::ChunkCipher* cipher = nullptr;
+  // Signs the manifest of an unencrypted checkpoint (an encrypted one's MAC
+  // is made with its own key).
+  const archive::ManifestSigner* signer = nullptr;
 };
 
 struct StreamedDumpResult {
@@ -64,6 +68,12 @@ Result<int> RestoreStreamed(criu::Engine* engine, criu::RestoreOptions opts,
                             const std::shared_ptr<storage::Storage>& store,
                             const std::string& prefix, stream::StreamManifest manifest,
                             Progress* progress, const stream::ChunkCipher* cipher = nullptr);
+
+// The task credentials its core images claim (criu/image_creds.h), read
+// through the shards before CRIU is started.
+Result<std::vector<criu::TaskCreds>> ReadStreamedImageCreds(
+    const std::shared_ptr<storage::Storage>& store, const std::string& prefix,
+    const stream::StreamManifest& manifest, const stream::ChunkCipher* cipher);
 
 // Removes a streamed checkpoint: manifest first (so it stops being a
 // checkpoint at once), then the shards, then the prefix itself if local.

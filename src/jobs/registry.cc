@@ -50,7 +50,10 @@ std::string SpecToJson(const JobSpec& s) {
                       {"cwd", s.cwd},
                       {"env", RedactEnv(s.env)},
                       {"log_path", s.log_path},
-                      {"pid_namespace", s.pid_namespace}};
+                      {"pid_namespace", s.pid_namespace},
+                      {"uid", s.uid},
+                      {"gid", s.gid},
+                      {"groups", s.groups}};
   // Linux allows any bytes in argv and env but JSON holds only UTF-8: bytes
   // that are not UTF-8 are stored as U+FFFD instead of failing the job.
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -70,6 +73,11 @@ std::vector<std::string> StringsField(const nlohmann::json& j, const char* key) 
   return out;
 }
 
+uint32_t IdField(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_number_unsigned() ? it->get<uint32_t>() : 0;
+}
+
 // Tolerant of damaged or foreign rows: fields of the wrong type read as
 // empty (no exceptions escape the registry).
 JobSpec SpecFromJson(const std::string& text) {
@@ -82,6 +90,13 @@ JobSpec SpecFromJson(const std::string& text) {
   s.log_path = StringField(j, "log_path");
   auto ns = j.find("pid_namespace");
   s.pid_namespace = ns != j.end() && ns->is_boolean() && ns->get<bool>();
+  // Rows written before owners were recorded are root's.
+  s.uid = IdField(j, "uid");
+  s.gid = IdField(j, "gid");
+  auto groups = j.find("groups");
+  if (groups != j.end() && groups->is_array())
+    for (const auto& g : *groups)
+      if (g.is_number_unsigned()) s.groups.push_back(g.get<uint32_t>());
   return s;
 }
 

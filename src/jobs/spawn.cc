@@ -1,7 +1,10 @@
 #include "jobs/spawn.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <sched.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -14,14 +17,16 @@
 
 #include "common/unique_fd.h"
 
-extern char** environ;
-
 namespace stasis::jobs {
 
 namespace {
 
 // What the child was doing when it failed; sent to the parent with errno.
-enum class Stage : int { kChdir = 1, kStdio, kExec };
+enum class Stage : int { kChdir = 1, kStdio, kExec, kIdentity };
+
+// What a job gets when its caller sent no environment: never the daemon's
+// own, which holds its credentials.
+constexpr char kMinimalPath[] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 struct Failure {
   Stage stage;
@@ -37,6 +42,12 @@ struct ChildArgs {
   int null_fd;    // /dev/null, >= 3
   int log_fd;     // the job log, >= 3
   int report_fd;  // CLOEXEC pipe: carries a Failure if exec never happens
+  // Non-root jobs: the caller's ids, taken before anything else is done.
+  bool drop;
+  uid_t uid;
+  gid_t gid;
+  const gid_t* groups;
+  size_t group_count;
 };
 
 [[noreturn]] void Fail(const ChildArgs& a, Stage stage, int err) {
@@ -66,12 +77,28 @@ void CloseInheritedFds() {
     ::fcntl(static_cast<int>(fd), F_SETFD, FD_CLOEXEC);
 }
 
+// Becomes the caller: groups, gid, then uid (after which nothing else could
+// be changed), and no_new_privs so no setuid program regains what was
+// dropped. Raw syscalls: glibc's wrappers would try to reach the daemon's
+// other threads, which do not exist in this child.
+int DropToCaller(const ChildArgs& a) {
+  if (::syscall(SYS_setgroups, a.group_count, a.groups) != 0) return errno;
+  if (::syscall(SYS_setresgid, a.gid, a.gid, a.gid) != 0) return errno;
+  if (::syscall(SYS_setresuid, a.uid, a.uid, a.uid) != 0) return errno;
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return errno;
+  return 0;
+}
+
 // Runs as pid 1 of the new namespace. setsid() because CRIU dumps a session
 // leader inside the tree but refuses a session led from outside it.
 int ChildMain(void* p) {
   const ChildArgs& a = *static_cast<ChildArgs*>(p);
   ::setsid();
   ResetSignals();
+  if (a.drop) {
+    int err = DropToCaller(a);
+    if (err != 0) Fail(a, Stage::kIdentity, err);
+  }
   if (a.cwd != nullptr && ::chdir(a.cwd) != 0) Fail(a, Stage::kChdir, errno);
   // The sources are >= 3, so dup2 always makes a fresh, inheritable copy.
   if (::dup2(a.null_fd, 0) < 0 || ::dup2(a.log_fd, 1) < 0 || ::dup2(a.log_fd, 2) < 0)
@@ -98,6 +125,8 @@ std::string Describe(const JobSpec& spec, const Failure& f) {
       return "cannot start job: " + prog + ": cannot enter directory " + spec.cwd;
     case Stage::kStdio:
       return "cannot start job: " + prog + ": cannot set up stdin/stdout/stderr";
+    case Stage::kIdentity:
+      return "cannot start job: " + prog + ": cannot switch to uid " + std::to_string(spec.uid);
     case Stage::kExec:
       break;
   }
@@ -127,14 +156,21 @@ Result<int> SpawnJob(const JobSpec& spec) {
   for (const auto& s : spec.argv) argv.push_back(const_cast<char*>(s.c_str()));
   argv.push_back(nullptr);
   for (const auto& s : spec.env) envp.push_back(const_cast<char*>(s.c_str()));
+  if (spec.env.empty()) envp.push_back(const_cast<char*>(kMinimalPath));
   envp.push_back(nullptr);
+  std::vector<gid_t> groups(spec.groups.begin(), spec.groups.end());
 
   ChildArgs args{spec.cwd.empty() ? nullptr : spec.cwd.c_str(),
                  argv.data(),
-                 spec.env.empty() ? environ : envp.data(),
+                 envp.data(),
                  null.get(),
                  log.get(),
-                 report_w.get()};
+                 report_w.get(),
+                 spec.uid != 0,
+                 static_cast<uid_t>(spec.uid),
+                 static_cast<gid_t>(spec.gid),
+                 groups.data(),
+                 groups.size()};
   // Without CLONE_VM the child runs on its own copy of this stack.
   std::vector<char> stack(256 * 1024);
   int pid = ::clone(ChildMain, stack.data() + stack.size(), CLONE_NEWPID | SIGCHLD, &args);

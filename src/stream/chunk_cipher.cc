@@ -246,8 +246,9 @@ bool HmacSha256(const KeyBytes& key, std::string_view message,
 
 // --- EncryptionKey ---
 
-Result<EncryptionKey> EncryptionKey::FromFile(const std::string& path) {
-  const std::string what = "encryption key file " + path;
+Result<EncryptionKey> EncryptionKey::FromFile(const std::string& path,
+                                             const std::string& what_kind) {
+  const std::string what = what_kind + " " + path;
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return ErrnoStatus(what, errno);
   struct stat st {};

@@ -24,7 +24,9 @@ class EncryptionKey {
  public:
   // The file holds the key as 32 raw bytes or 64 hex digits (whitespace
   // around the digits allowed). It must not be readable by group or others.
-  static Result<EncryptionKey> FromFile(const std::string& path);
+  // `what` names the file in messages.
+  static Result<EncryptionKey> FromFile(const std::string& path,
+                                        const std::string& what = "encryption key file");
   // 64 hex digits (whitespace around them allowed); `source` names where they
   // came from in messages, e.g. "STASIS_ENCRYPTION_KEY".
   static Result<EncryptionKey> FromHex(std::string_view hex, const std::string& source);
@@ -39,6 +41,7 @@ class EncryptionKey {
 
  private:
   friend class ChunkCipher;
+  friend class SigningKey;
   explicit EncryptionKey(const KeyBytes& bytes) : bytes_(bytes) {}
   KeyBytes bytes_;
 };

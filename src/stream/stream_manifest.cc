@@ -52,6 +52,7 @@ json ManifestJson(const StreamManifest& m) {
                        {"key_id", m.encryption.key_id},
                        {"salt", m.encryption.salt}};
   }
+  if (!m.seal.signed_by.empty()) j["signed_by"] = m.seal.signed_by;
   return j;
 }
 
@@ -59,7 +60,7 @@ json ManifestJson(const StreamManifest& m) {
 
 std::string StreamManifestToJson(const StreamManifest& m) {
   json j = ManifestJson(m);
-  if (!m.encryption.mac.empty()) j["mac"] = m.encryption.mac;
+  if (!m.seal.mac.empty()) j["mac"] = m.seal.mac;
   return j.dump(1);
 }
 
@@ -101,11 +102,15 @@ Result<StreamManifest> ParseStreamManifest(std::string_view text) {
     m.encryption.key_id = e.value("key_id", "");
     m.encryption.salt = e.value("salt", "");
     if (m.encryption.cipher.empty()) return bad("has an encryption section without a cipher");
-    if (!j.contains("mac") || !j["mac"].is_string()) return bad("is encrypted but has no mac");
-    m.encryption.mac = j["mac"].get<std::string>();
+    if (!j.contains("mac")) return bad("is encrypted but has no mac");
+  }
+  if (j.contains("mac")) {
+    if (!j["mac"].is_string()) return bad("has a malformed mac");
+    m.seal.mac = j["mac"].get<std::string>();
+    m.seal.signed_by = j.value("signed_by", "");
     json rest = j;
     rest.erase("mac");
-    m.encryption.signed_text = rest.dump();
+    m.seal.signed_text = rest.dump();
   }
   auto compression = ParseChunkCompression(j.value("compression", ""));
   if (!compression.ok()) return bad("names an unknown compression");

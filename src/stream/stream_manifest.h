@@ -55,14 +55,11 @@ struct StreamShard {
 };
 
 // Client-side encryption (stream/chunk_cipher.h): every chunk is sealed,
-// and the manifest carries a MAC over everything else in it.
+// and the manifest's MAC (its seal) is made with the checkpoint's key.
 struct StreamEncryption {
   std::string cipher;  // "AES-256-GCM"; "" when the checkpoint is not encrypted
   std::string key_id;  // EncryptionKey::Id() of the key it needs
   std::string salt;    // hex: the checkpoint's key derivation salt
-  std::string mac;     // hex HMAC of StreamManifestSignedText()
-  // Set by the parser: the text the MAC covers, as read (not serialized).
-  std::string signed_text;
 };
 inline constexpr char kStreamCipher[] = "AES-256-GCM";
 
@@ -74,11 +71,15 @@ struct StreamManifest {
   std::vector<StreamFile> files;
   std::vector<StreamFile> blobs;  // chunks only, never extents
   StreamEncryption encryption;
+  // The MAC over everything else in the manifest: made with the encryption
+  // key when encrypted, else with the daemon's signing key (signed_by).
+  // The parser sets signed_text to the text as read.
+  archive::ManifestSeal seal;
 };
 
 std::string StreamManifestToJson(const StreamManifest& m);
-// What an encrypted manifest's MAC covers: the manifest without its "mac",
-// in a canonical form (compact, keys sorted) that parsing reproduces.
+// What a manifest's MAC covers: the manifest without its "mac", in a
+// canonical form (compact, keys sorted) that parsing reproduces.
 std::string StreamManifestSignedText(const StreamManifest& m);
 // The AAD binding a chunk to its place: file (or blob) name and index.
 std::string ChunkPlace(const std::string& file, size_t index);

@@ -68,6 +68,8 @@ address.*absolute                           :: STASIS_CONFIG=$B/cfg-relative-add
 checkpoint.compression                      :: STASIS_CONFIG=$B/cfg-compression.json stasis config show
 memory.budget_mib.*between                  :: STASIS_CONFIG=$B/cfg-budget.json stasis config show
 aws.sse                                     :: STASIS_CONFIG=$B/cfg-sse.json stasis config show
+checkpoint.trust.*not one of signed, any    :: STASIS_CONFIG=$B/cfg-trust.json stasis config show
+checkpoint.signing_key_file.*absolute       :: STASIS_CONFIG=$B/cfg-signing-key.json stasis config show
 config file .* does not exist               :: STASIS_CONFIG=$B/no-such-config.json stasis config show
 # -- hostile plain archives
 unsafe|\.\.|outside|refus                   :: stasis restore process --path "$B/dotdot.tar"

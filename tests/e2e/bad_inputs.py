@@ -152,6 +152,8 @@ configs = {
     "cfg-compression.json": json.dumps({"checkpoint": {"compression": "xz"}}),
     "cfg-budget.json": json.dumps({"memory": {"budget_mib": -5}}),
     "cfg-sse.json": json.dumps({"aws": {"sse": "rot13"}}),
+    "cfg-trust.json": json.dumps({"checkpoint": {"trust": "everyone"}}),
+    "cfg-signing-key.json": json.dumps({"checkpoint": {"signing_key_file": "keys/signing.key"}}),
 }
 for name, text in configs.items():
     with open(os.path.join(out, name), "w") as f:

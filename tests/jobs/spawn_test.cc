@@ -100,10 +100,36 @@ TEST_F(SpawnTest, CwdEnvAndStdinAreSetUp) {
   EXPECT_EQ(RunToEnd(spec), spec.cwd + "\nFOO=bar baz HOME=unset\nread=1\n");
 }
 
-TEST_F(SpawnTest, EmptyEnvInheritsOurs) {
+// The daemon's environment holds its credentials: a job that was sent no
+// environment gets a PATH and nothing else of ours.
+TEST_F(SpawnTest, EmptyEnvGetsOnlyAPath) {
   ::setenv("STASIS_SPAWN_TEST", "inherited", 1);
-  EXPECT_EQ(RunToEnd(Spec({"sh", "-c", "echo $STASIS_SPAWN_TEST"})), "inherited\n");
+  std::string out = RunToEnd(Spec({"/usr/bin/env"}));
   ::unsetenv("STASIS_SPAWN_TEST");
+  EXPECT_EQ(out.find("STASIS_SPAWN_TEST"), std::string::npos) << out;
+  EXPECT_EQ(out, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n");
+}
+
+// A job of a non-root owner runs with the owner's ids and no_new_privs.
+TEST_F(SpawnTest, NonRootJobRunsAsItsOwner) {
+  JobSpec spec = Spec({"sh", "-c", "id -u; id -g; id -G; grep NoNewPrivs /proc/self/status"});
+  spec.uid = 4242;
+  spec.gid = 4243;
+  spec.groups = {4244};
+  spec.cwd = "/";
+  EXPECT_EQ(RunToEnd(spec), "4242\n4243\n4243 4244\nNoNewPrivs:\t1\n");
+}
+
+TEST_F(SpawnTest, NonRootJobCannotEnterADirectoryItCannotReach) {
+  JobSpec spec = Spec({"true"});
+  spec.uid = 4242;
+  spec.gid = 4242;
+  spec.cwd = "/root";
+  ::chmod("/root", 0700);
+  auto pid = SpawnJob(spec);
+  ASSERT_FALSE(pid.ok());
+  EXPECT_NE(pid.status().message().find("cannot enter directory /root"), std::string::npos)
+      << pid.status().message();
 }
 
 TEST_F(SpawnTest, OurFdsSignalMaskAndIgnoredSignalsAreNotInherited) {

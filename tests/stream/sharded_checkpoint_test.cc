@@ -131,7 +131,7 @@ class ShardedCheckpointTest : public ::testing::TestWithParam<Case> {
       m.encryption.cipher = kStreamCipher;
       m.encryption.key_id = cipher_->KeyId();
       m.encryption.salt = cipher_->SaltHex();
-      m.encryption.mac = cipher_->Mac(StreamManifestSignedText(m));
+      m.seal.mac = cipher_->Mac(StreamManifestSignedText(m));
     }
     auto mw = store_->NewWriter(prefix + "/" + kStreamManifestName);
     if (!mw.ok()) return mw.status();
@@ -329,7 +329,7 @@ TEST_F(EncryptedShardTest, SealedChunksAreAuthenticatedAndAlterationsAreRefused)
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
   EXPECT_EQ(parsed->format_version, 3);
   EXPECT_EQ(parsed->encryption.key_id, key.Id());
-  EXPECT_TRUE(cipher.VerifyMac(parsed->encryption.signed_text, parsed->encryption.mac))
+  EXPECT_TRUE(cipher.VerifyMac(parsed->seal.signed_text, parsed->seal.mac))
       << "the MAC does not cover the manifest as read back";
   size_t chunks = 0;
   for (const auto* list : {&parsed->files, &parsed->blobs})
@@ -348,7 +348,7 @@ TEST_F(EncryptedShardTest, SealedChunksAreAuthenticatedAndAlterationsAreRefused)
   edited.replace(edited.find(field), field.size(), "\"precopy-9\"");
   auto forged = StreamManifestFromJson(edited);
   ASSERT_TRUE(forged.ok());
-  EXPECT_FALSE(cipher.VerifyMac(forged->encryption.signed_text, forged->encryption.mac));
+  EXPECT_FALSE(cipher.VerifyMac(forged->seal.signed_text, forged->seal.mac));
 
   auto other = EncryptionKey::FromHex(std::string(64, 'b'), "test");
   ASSERT_TRUE(other.ok());

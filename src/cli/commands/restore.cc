@@ -15,7 +15,11 @@ namespace {
 struct RestoreArgs {
   std::string jid, path, dir, new_jid;
   bool attach = false;
+  bool trust_unsigned = false;
 };
+
+constexpr char kTrustUnsignedHelp[] =
+    "Root only: restore a checkpoint that is not signed by this host's signing key, once";
 
 int64_t LogSize(const std::string& path) {
   struct stat st {};
@@ -30,6 +34,7 @@ int RunRestore(CliContext& ctx, const RestoreArgs& a) {
   req.set_path(AbsoluteLocation(a.path));
   req.set_dir(AbsoluteLocation(a.dir));
   req.set_new_jid(a.new_jid);
+  req.set_trust_unsigned(a.trust_unsigned);
   // With --attach, show only what the restored process writes from now on.
   int64_t offset = 0;
   if (a.attach && !a.jid.empty()) {
@@ -46,10 +51,14 @@ int RunRestore(CliContext& ctx, const RestoreArgs& a) {
     return (*stub)->Restore(&rpc, req, &reply);
   });
   if (!st.ok()) return Fail(RpcErrorMessage(st));
+  // Said on stderr even with --output json: whoever restores should know.
+  if (!reply.unauthenticated().empty())
+    std::cerr << "warning: " << reply.unauthenticated() << "\n";
   const auto& job = reply.job();
   if (ctx.json() && !a.attach) {
     auto j = JobToJson(job);
     j["restore_seconds"] = reply.total_seconds();
+    j["authenticated"] = reply.unauthenticated().empty();
     PrintJson(j);
     return 0;
   }
@@ -71,6 +80,7 @@ void AddRestoreCommands(CLI::App& app, CliContext& ctx) {
   process->add_option("--path,-p", pa->path, "The checkpoint (/path/dump-....tar.zst)")->required();
   process->add_option("--jid", pa->new_jid, "Id of the new job (default: generated)");
   process->add_flag("--attach,-a", pa->attach, "Stream the restored job's output");
+  process->add_flag("--trust-unsigned", pa->trust_unsigned, kTrustUnsignedHelp);
   process->callback([&ctx, pa] { ctx.action = [&ctx, pa] { return RunRestore(ctx, *pa); }; });
 
   auto ja = std::make_shared<RestoreArgs>();
@@ -80,6 +90,7 @@ void AddRestoreCommands(CLI::App& app, CliContext& ctx) {
   job->add_option("--path,-p", ja->path, "A specific checkpoint of the job");
   job->add_option("--dir,-d", ja->dir, "Find the job's latest checkpoint in this directory");
   job->add_flag("--attach,-a", ja->attach, "Stream the restored job's output");
+  job->add_flag("--trust-unsigned", ja->trust_unsigned, kTrustUnsignedHelp);
   job->callback([&ctx, ja] { ctx.action = [&ctx, ja] { return RunRestore(ctx, *ja); }; });
 }
 
