@@ -16,8 +16,9 @@ namespace stasis::archive {
 // into `out`, hashing each member as it goes, then appends the complete
 // manifest. With a signer, the header and the manifest each carry a MAC
 // (the header's lets a listing trust what it shows without reading the
-// whole archive; the manifest's covers every member's checksum). Returns the manifest as written (files and total_bytes filled).
-// Does not Commit() or Abort() `out`; the caller owns that decision.
+// whole archive; the manifest's covers every member's checksum). Returns the manifest as written
+// (files and total_bytes filled). Does not Commit() or Abort() `out`; the caller owns that
+// decision.
 Result<Manifest> WriteCheckpointArchive(const std::filesystem::path& images_dir,
                                         const Manifest& header, Compression compression,
                                         storage::Writer& out,

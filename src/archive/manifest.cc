@@ -1,5 +1,6 @@
 #include "archive/manifest.h"
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
 
 #include "common/redact.h"
@@ -23,6 +24,21 @@ bool IsSafeMemberName(const std::string& name) {
   return !name.empty() && name.size() <= 255 && name.find('/') == std::string::npos &&
          name != "." && name != ".." && name.find('\0') == std::string::npos;
 }
+
+namespace {
+
+// A uid or gid: absent is 0 (root's, as before owners were recorded);
+// anything but an integer in 0..2^32-1 is Corruption, never a wrapped id.
+Result<uint32_t> IdField(const json& job, const char* key) {
+  if (!job.contains(key)) return uint32_t{0};
+  const json& v = job[key];
+  if (!v.is_number_unsigned() || v.get<uint64_t>() > UINT32_MAX)
+    return Status::Corruption(std::string("the checkpoint manifest's job ") + key +
+                              " is not a valid id");
+  return v.get<uint32_t>();
+}
+
+}  // namespace
 
 std::string ManifestToJson(const Manifest& m) {
   json files = json::array();
@@ -56,7 +72,8 @@ std::string ManifestToJson(const Manifest& m) {
       {"files", files},
       {"total_bytes", m.total_bytes},
   };
-  return j.dump(2);
+  // argv and env may hold bytes that are not UTF-8: replaced, never thrown.
+  return j.dump(2, ' ', false, json::error_handler_t::replace);
 }
 
 std::string TextToSign(std::string_view json_text) {
@@ -103,9 +120,17 @@ Result<Manifest> ManifestFromJson(std::string_view text) {
       m.job.log_path = job.value("log_path", "");
       m.job.pid_namespace = job.value("pid_namespace", false);
       // Checkpoints made before owners were recorded are root's.
-      m.job.uid = job.value("uid", uint32_t{0});
-      m.job.gid = job.value("gid", uint32_t{0});
-      m.job.groups = job.value("groups", std::vector<uint32_t>{});
+      ASSIGN_OR_RETURN(m.job.uid, IdField(job, "uid"));
+      ASSIGN_OR_RETURN(m.job.gid, IdField(job, "gid"));
+      if (job.contains("groups")) {
+        if (!job["groups"].is_array())
+          return Status::Corruption("the checkpoint manifest's job groups are malformed");
+        for (const json& g : job["groups"]) {
+          if (!g.is_number_unsigned() || g.get<uint64_t>() > UINT32_MAX)
+            return Status::Corruption("the checkpoint manifest's job groups are malformed");
+          m.job.groups.push_back(g.get<uint32_t>());
+        }
+      }
     }
     m.criu_version = j.value("criu_version", "");
     m.kernel = j.value("kernel", "");
@@ -119,7 +144,8 @@ Result<Manifest> ManifestFromJson(std::string_view text) {
     m.ext_unix_sk = j.value("ext_unix_sk", false);
     m.total_bytes = j.value("total_bytes", uint64_t{0});
     if (j.contains("mac")) {
-      if (!j["mac"].is_string()) return Status::Corruption("the checkpoint manifest's mac is malformed");
+      if (!j["mac"].is_string())
+        return Status::Corruption("the checkpoint manifest's mac is malformed");
       m.seal.mac = j["mac"].get<std::string>();
       m.seal.signed_by = j.value("signed_by", "");
       m.seal.signed_text = TextToSign(text);

@@ -38,6 +38,8 @@ nlohmann::json CheckpointToJson(const v1::Checkpoint& c) {
                       {"size", c.size()},
                       {"compression", c.compression()},
                       {"kind", c.kind()}};
+  // Whether its manifest's MAC checks out under this host's keys.
+  if (!c.authenticity().empty()) j["authenticity"] = c.authenticity();
   if (!c.criu_version().empty()) {
     j["pid"] = c.pid();
     j["criu_version"] = c.criu_version();

@@ -57,7 +57,8 @@ LogLine::~LogLine() {
   gmtime_r(&t, &tm);
   char stamp[32];
   std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  std::string line = std::string(stamp) + " " + LevelName(level_) + " " + RedactText(out_.str()) + "\n";
+  std::string line =
+      std::string(stamp) + " " + LevelName(level_) + " " + RedactText(out_.str()) + "\n";
   // One write() per line so concurrent threads do not interleave.
   ssize_t ignored = ::write(STDERR_FILENO, line.data(), line.size());
   (void)ignored;

@@ -70,7 +70,15 @@ std::vector<std::string> RedactEnv(const std::vector<std::string>& env) {
 std::string RedactText(std::string text) {
   SecretValues& s = Secrets();
   std::lock_guard lock(s.mu);
-  for (const std::string& secret : s.values) {
+  // Longest first: a secret that begins another must not leave the
+  // longer one's tail behind.
+  std::vector<const std::string*> longest_first;
+  for (const std::string& secret : s.values) longest_first.push_back(&secret);
+  std::stable_sort(
+      longest_first.begin(), longest_first.end(),
+      [](const std::string* a, const std::string* b) { return a->size() > b->size(); });
+  for (const std::string* p : longest_first) {
+    const std::string& secret = *p;
     for (size_t at = text.find(secret); at != std::string::npos;
          at = text.find(secret, at + sizeof kRedacted - 1))
       text.replace(at, secret.size(), kRedacted);

@@ -1,8 +1,11 @@
 #include "common/subprocess.h"
 
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +21,30 @@ namespace stasis {
 namespace {
 
 constexpr size_t kMaxOutput = 64 * 1024;
+
+// Becomes `id` keeping the capabilities: KEEPCAPS across setresuid, then
+// the permitted set made effective, inheritable and ambient so that it
+// survives exec of a program without file capabilities. Raw syscalls: the
+// forked child of a multi-threaded daemon. Returns 0 or an errno value.
+int BecomeKeepingCaps(const SubprocessOptions::Identity& id) {
+  if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) return errno;
+  if (::syscall(SYS_setgroups, 0, nullptr) != 0) return errno;
+  if (::syscall(SYS_setresgid, id.gid, id.gid, id.gid) != 0) return errno;
+  if (::syscall(SYS_setresuid, id.uid, id.uid, id.uid) != 0) return errno;
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2]{};
+  if (::syscall(SYS_capget, &header, data) != 0) return errno;
+  for (auto& d : data) {
+    d.effective = d.permitted;
+    d.inheritable = d.permitted;
+  }
+  if (::syscall(SYS_capset, &header, data) != 0) return errno;
+  for (int cap = 0; cap < 64; ++cap) {
+    if ((data[cap / 32].permitted & (1u << (cap % 32))) == 0) continue;
+    if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) != 0) return errno;
+  }
+  return 0;
+}
 
 // Runs in the forked child: only async-signal-safe calls until exec.
 [[noreturn]] void ExecChild(const SubprocessOptions& o, char* const* argv, int out_fd,
@@ -48,6 +75,13 @@ constexpr size_t kMaxOutput = 64 * 1024;
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  if (o.as_user_with_caps.has_value()) {
+    int e = BecomeKeepingCaps(*o.as_user_with_caps);
+    if (e != 0) {
+      (void)!::write(err_pipe, &e, sizeof e);
+      ::_exit(127);
+    }
+  }
   ::execvp(argv[0], argv);
   int e = errno;
   (void)!::write(err_pipe, &e, sizeof e);

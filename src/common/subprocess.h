@@ -1,6 +1,8 @@
 // Running a helper program (criu, tar in tests) and collecting its result.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +17,14 @@ struct SubprocessOptions {
   bool capture_output = true;  // stdout+stderr into SubprocessResult::output
   std::string cwd;             // empty: unchanged
   int timeout_seconds = 0;     // 0: none; on expiry the child gets SIGKILL
+  // Runs the program as this uid and gid (no supplementary groups) while
+  // keeping every capability the caller has, as ambient capabilities that
+  // survive exec. For CRIU dumping another user's tree (criu/cli_engine.cc).
+  struct Identity {
+    uint32_t uid = 0;
+    uint32_t gid = 0;
+  };
+  std::optional<Identity> as_user_with_caps;
 };
 
 struct SubprocessResult {

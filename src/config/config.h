@@ -46,8 +46,8 @@ struct Config {
   // Manifest signing and what restore accepts (daemon/checkpoint_trust.h).
   std::string checkpoint_signing_key_file;  // "": state_dir + "/signing.key"
   std::string checkpoint_trust = "any";     // "signed" | "any"
-  int memory_budget_mib = 2048;  // dumps' and restores' buffers together
-  std::string criu_path;         // "": find it (see criu/engine.h)
+  int memory_budget_mib = 2048;             // dumps' and restores' buffers together
+  std::string criu_path;                    // "": find it (see criu/engine.h)
   std::string plugins_dir = "/usr/local/lib/stasis/plugins";
   std::string state_dir = "/var/lib/stasis";  // jobs' logs, work dirs
   std::string db_path = "/var/lib/stasis/stasis.db";

@@ -60,6 +60,10 @@ Status CliEngine::Dump(const DumpOptions& o) {
     sp.argv.push_back("--track-mem");
   }
   if (o.stream) sp.argv.push_back("--stream");
+  if (o.owner.has_value()) {
+    sp.argv.push_back("--unprivileged");
+    sp.as_user_with_caps = SubprocessOptions::Identity{o.owner->uid, o.owner->gid};
+  }
   sp.timeout_seconds = kCriuTimeoutSeconds;
   ASSIGN_OR_RETURN(SubprocessResult r, RunSubprocess(sp));
   if (r.exit_code == 0) return Status::OK();

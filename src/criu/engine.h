@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,15 @@ struct DumpOptions {
   // --stream: images go to the streamer listening in images_dir instead of
   // files (the caller serves stream::kCaptureSocketName there).
   bool stream = false;
+  // Set when the tree belongs to one non-root user: CRIU then runs as that
+  // user with the daemon's capabilities (--unprivileged), because reading
+  // another uid's rlimits takes CAP_SYS_RESOURCE, which containers often
+  // withhold even from root.
+  struct Owner {
+    uint32_t uid = 0;
+    uint32_t gid = 0;
+  };
+  std::optional<Owner> owner;
 };
 
 struct InheritFd {

@@ -8,6 +8,7 @@
 #include "daemon/streamed_checkpoint.h"
 #include "storage/caller_storage.h"
 #include "storage/location.h"
+#include "storage/ranged_reader.h"
 #include "storage/storage_registry.h"
 
 namespace stasis::daemon {
@@ -45,10 +46,16 @@ Result<CheckpointSummary> Checkpointer::Describe(storage::Storage* store,
     for (const auto& s : m.shards) c.record.size += s.size;
     c.record.kind = "stream";
   } else {
-    ASSIGN_OR_RETURN(auto reader, store->NewReader(location));
-    ASSIGN_OR_RETURN(c.header, archive::ReadCheckpointHeader(*reader));
+    // The header is the archive's first member: read only the head.
+    uint64_t size = size_if_known;
+    if (size == 0) {
+      ASSIGN_OR_RETURN(storage::ObjectInfo info, store->Stat(location));
+      size = info.size;
+    }
+    storage::RangedReader reader(store, location, size);
+    ASSIGN_OR_RETURN(c.header, archive::ReadCheckpointHeader(reader));
     c.verdict = trust_.Of(c.header);
-    c.record.size = size_if_known != 0 ? size_if_known : reader->Size();
+    c.record.size = size;
     c.record.kind = c.header.kind;
   }
   c.authenticity = AuthenticityName(c.verdict);
@@ -98,8 +105,7 @@ Result<std::vector<CheckpointSummary>> Checkpointer::ListJob(const std::string& 
   return out;
 }
 
-Result<CheckpointSummary> Checkpointer::Inspect(const std::string& location,
-                                                const Caller& caller) {
+Result<CheckpointSummary> Checkpointer::Inspect(const std::string& location, const Caller& caller) {
   ASSIGN_OR_RETURN(auto store, StorageFor(location, caller));
   const bool prefix = IsStreamedCheckpoint(store.get(), location);
   uint64_t size = 0;
@@ -125,9 +131,10 @@ Status Checkpointer::Delete(const std::string& location, const Caller& caller) {
   // manifest could claim anyone.
   ASSIGN_OR_RETURN(auto summary, Inspect(location, caller));
   if (!caller.is_root() && summary.verdict != Authenticity::kSigned)
-    return Status::PermissionDenied("checkpoint " + location + " is not signed by a key this host "
-                                    "trusts (" + summary.authenticity +
-                                    "); only root may delete it");
+    return Status::PermissionDenied("checkpoint " + location +
+                                    " is not signed by a key this host "
+                                    "trusts (" +
+                                    summary.authenticity + "); only root may delete it");
   ASSIGN_OR_RETURN(auto store, StorageFor(location, caller));
   if (summary.record.kind == "stream") {
     RETURN_IF_ERROR(DeleteStreamed(store.get(), location));
@@ -141,7 +148,18 @@ Status Checkpointer::Delete(const std::string& location, const Caller& caller) {
 
 Result<std::string> Checkpointer::LatestLocationFor(const std::string& jid,
                                                     const RestoreSettings& s) {
-  std::vector<CheckpointSummary> candidates;
+  // Newest among those this restore would accept: a forged or unsigned
+  // checkpoint with a later date must not win.
+  Status first_refusal;
+  auto acceptable = [&](const CheckpointSummary& c) {
+    Status admitted = trust_.Admit(s.caller, c.verdict, c.header, c.encrypted, s.trust_unsigned,
+                                   c.record.location, nullptr);
+    if (admitted.ok()) return true;
+    STASIS_LOG(Info) << "restore of job " << jid << " passes over " << c.record.location << ": "
+                     << admitted.message();
+    if (first_refusal.ok()) first_refusal = admitted;
+    return false;
+  };
   if (s.dir.empty()) {
     ASSIGN_OR_RETURN(auto job, registry_->GetJob(jid));
     if (!job.has_value())
@@ -153,29 +171,26 @@ Result<std::string> Checkpointer::LatestLocationFor(const std::string& jid,
                               "' has no checkpoint here; pass --path or --dir where it is");
     // The registry says where; the checkpoint itself says whether it is
     // still what was written there.
+    // A checkpoint deleted since is passed over; one that cannot be read
+    // (storage down, no rights) stops the search: an older one would only
+    // hide the problem.
     for (const auto& r : records) {
-      auto store = StorageFor(r.location, s.caller);
-      if (!store.ok()) continue;
-      bool prefix = IsStreamedCheckpoint(store->get(), r.location);
-      auto c = Describe(store->get(), r.location, prefix, r.size);
-      if (c.ok() && c->header.job_id == jid) candidates.push_back(std::move(*c));
+      ASSIGN_OR_RETURN(auto store, StorageFor(r.location, s.caller));
+      bool prefix = IsStreamedCheckpoint(store.get(), r.location);
+      auto c = Describe(store.get(), r.location, prefix, r.size);
+      if (!c.ok() && c.status().code() == StatusCode::kNotFound) continue;
+      if (!c.ok()) return c.status().WithContext("cannot read " + r.location);
+      if (c->header.job_id == jid && acceptable(*c)) return r.location;
     }
   } else {
     ASSIGN_OR_RETURN(auto found, ListDir(s.dir, s.caller));
-    for (auto& c : found)
-      if (c.header.job_id == jid) candidates.push_back(std::move(c));
-    if (candidates.empty()) return Status::NotFound("no checkpoint of job '" + jid + "' in " + s.dir);
-  }
-  // Newest among those this restore would accept: a forged or unsigned
-  // checkpoint with a later date must not win.
-  Status first_refusal;
-  for (const auto& c : candidates) {
-    Status admitted = trust_.Admit(s.caller, c.verdict, c.header, c.encrypted, s.trust_unsigned,
-                                   c.record.location, nullptr);
-    if (admitted.ok()) return c.record.location;
-    STASIS_LOG(Info) << "restore of job " << jid << " passes over " << c.record.location << ": "
-                     << admitted.message();
-    if (first_refusal.ok()) first_refusal = admitted;
+    bool any = false;
+    for (const auto& c : found) {
+      if (c.header.job_id != jid) continue;
+      any = true;
+      if (acceptable(c)) return c.record.location;
+    }
+    if (!any) return Status::NotFound("no checkpoint of job '" + jid + "' in " + s.dir);
   }
   if (first_refusal.ok())
     return Status::NotFound("job '" + jid + "' has no readable checkpoint; pass --path");

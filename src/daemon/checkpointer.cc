@@ -317,6 +317,8 @@ Result<DumpOutcome> Checkpointer::Dump(const DumpTarget& target, const DumpSetti
   dump_opts.shell_job = s.shell_job;
   dump_opts.ext_unix_sk = s.ext_unix_sk;
   dump_opts.file_locks = s.file_locks;
+  if (auto owner = jobs::SoleOwnerOf(pid); owner.has_value())
+    dump_opts.owner = criu::DumpOptions::Owner{owner->uid, owner->gid};
   // What the checkpoint says about itself; known before anything freezes.
   archive::Manifest header;
   header.kind = shards > 0 ? "stream" : "plain";
@@ -368,10 +370,8 @@ Result<DumpOutcome> Checkpointer::Dump(const DumpTarget& target, const DumpSetti
       if (!made.ok()) return made.status();
       cipher.emplace(std::move(*made));
     }
-    StreamedDumpSpec spec{location,   shards,
-                          chunk_compression, header,
-                          &progress,  s.pre_dump,
-                          cipher ? &*cipher : nullptr, trust_.key()};
+    StreamedDumpSpec spec{location,  shards,     chunk_compression,           header,
+                          &progress, s.pre_dump, cipher ? &*cipher : nullptr, trust_.key()};
     auto streamed = RetryProcMountCollisions(
         what, [&] { return DumpStreamed(engine_, dump_opts, store, spec); });
     if (!streamed.ok()) {
@@ -414,8 +414,8 @@ Result<DumpOutcome> Checkpointer::Dump(const DumpTarget& target, const DumpSetti
     if (!writer.ok()) return fail(writer.status());
     progress.SetPhase("writing " + location);
     storage::CountingWriter counted(writer->get(), &progress);
-    auto manifest = archive::WriteCheckpointArchive(images, header, compression, counted,
-                                                     trust_.key());
+    auto manifest =
+        archive::WriteCheckpointArchive(images, header, compression, counted, trust_.key());
     if (!manifest.ok()) {
       (*writer)->Abort();
       return fail(manifest.status());
@@ -528,8 +528,8 @@ Result<RestoreOutcome> Checkpointer::Restore(const RestoreSettings& s) {
   Status admitted = trust_.Admit(s.caller, trust_.Of(manifest), manifest, /*encrypted=*/false,
                                  s.trust_unsigned, location, &warning);
   if (!admitted.ok()) return admitted;
-  RETURN_IF_ERROR(CheckImageCreds(s.caller, images).WithContext(
-      "cannot restore " + location + " (nothing was started)"));
+  RETURN_IF_ERROR(CheckImageCreds(s.caller, images)
+                      .WithContext("cannot restore " + location + " (nothing was started)"));
 
   JobSpec spec = manifest.job;
   criu::RestoreOptions opts;
@@ -563,9 +563,17 @@ Result<RestoreOutcome> Checkpointer::AdoptRestored(const std::string& jid, const
                                                    const std::string& unauthenticated) {
   RestoreOutcome out;
   out.unauthenticated = unauthenticated;
-  if (!unauthenticated.empty()) STASIS_LOG(Warn) << unauthenticated;
+  JobSpec owned = spec;
+  if (!unauthenticated.empty()) {
+    STASIS_LOG(Warn) << unauthenticated;
+    // An unauthenticated manifest may name anyone as the owner; the job is
+    // root's, who chose to restore it.
+    owned.uid = 0;
+    owned.gid = 0;
+    owned.groups.clear();
+  }
   out.criu_seconds = SecondsSince(t_criu);
-  ASSIGN_OR_RETURN(out.job, jobs_->AdoptRestored(jid, spec, pid));
+  ASSIGN_OR_RETURN(out.job, jobs_->AdoptRestored(jid, owned, pid));
   if (out.job.type.empty()) out.job.type = manifest.job_type;
   out.total_seconds = SecondsSince(t_start);
   STASIS_LOG(Info) << "job " << jid << " restored as pid " << pid << " in " << out.total_seconds
@@ -608,11 +616,12 @@ Result<RestoreOutcome> Checkpointer::RestoreFromStream(
                                s.trust_unsigned, location, &warning));
   if (!s.caller.is_root()) {
     auto tasks = ReadStreamedImageCreds(store, location, *streamed, opener);
-    Status creds = tasks.ok() ? criu::CheckImagesRunAs(*tasks, s.caller.uid, s.caller.gid,
-                                                       {s.caller.groups.begin(),
-                                                        s.caller.groups.end()})
-                              : tasks.status();
-    if (!creds.ok()) return creds.WithContext("cannot restore " + location + " (nothing was started)");
+    Status creds = tasks.ok()
+                       ? criu::CheckImagesRunAs(*tasks, s.caller.uid, s.caller.gid,
+                                                {s.caller.groups.begin(), s.caller.groups.end()})
+                       : tasks.status();
+    if (!creds.ok())
+      return creds.WithContext("cannot restore " + location + " (nothing was started)");
   }
   ASSIGN_OR_RETURN(std::string work_path, NewWorkDir("restore"));
   WorkDir work(work_path);
@@ -628,7 +637,8 @@ Result<RestoreOutcome> Checkpointer::RestoreFromStream(
   Progress* progress = s.progress ? s.progress : &no_display;
   auto t_criu = std::chrono::steady_clock::now();
   STASIS_LOG(Info) << "restoring streamed " << location << " as job " << jid;
-  auto pid = RestoreStreamed(engine_, opts, store, location, std::move(*streamed), progress, opener);
+  auto pid =
+      RestoreStreamed(engine_, opts, store, location, std::move(*streamed), progress, opener);
   if (!pid.ok()) return pid.status().WithContext("restore of " + location + " failed");
   return AdoptRestored(jid, spec, manifest, *pid, t_criu, t_start, warning);
 }

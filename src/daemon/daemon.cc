@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -85,9 +85,9 @@ void RememberSecrets(const config::Config& config, const stream::SigningKey& sig
   AddSecretValue(config.checkpoint_encryption_key);
   AddSecretValue(config.aws.secret_access_key);
   AddSecretValue(config.aws.session_token);
-  for (const char* name : {"AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-                           "STASIS_CHECKPOINT_ENCRYPTION_KEY", "STASIS_AWS_SECRET_ACCESS_KEY",
-                           "STASIS_AWS_SESSION_TOKEN"}) {
+  for (const char* name :
+       {"AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "STASIS_CHECKPOINT_ENCRYPTION_KEY",
+        "STASIS_AWS_SECRET_ACCESS_KEY", "STASIS_AWS_SESSION_TOKEN"}) {
     const char* value = std::getenv(name);
     if (value != nullptr) AddSecretValue(value);
   }

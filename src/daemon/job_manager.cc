@@ -84,7 +84,12 @@ Result<JobRecord> JobManager::Run(const std::string& requested, JobSpec spec) {
                                    "delete it with `stasis job delete " + jid + "`");
   }
   spec.log_path = LogPathFor(jid);
-  spec.pid_namespace = true;
+  // A PID namespace of its own, so a restore never collides with a PID that
+  // is still taken. Not yet for non-root jobs: CRIU's parasite needs a /proc
+  // of the task's PID namespace, and only root's tasks may mount one
+  // themselves; until jobs get their own /proc, a member's job shares the
+  // host's PIDs (and is restored only where its PIDs are free).
+  spec.pid_namespace = spec.uid == 0;
   std::error_code ec;
   fs::create_directories(fs::path(spec.log_path).parent_path(), ec);
   if (ec) return Status::IOError("cannot create the job's log directory: " + ec.message());

@@ -112,7 +112,6 @@ JobSpec SpecFrom(const v1::JobSpec& in, const Caller& caller) {
   return spec;
 }
 
-
 void FillCheckpoint(const CheckpointSummary& c, v1::Checkpoint* out) {
   out->set_job_id(c.record.job_id);
   out->set_location(c.record.location);
@@ -384,8 +383,8 @@ grpc::Status DaemonService::InspectCheckpoint(grpc::ServerContext* ctx,
   });
 }
 
-grpc::Status DaemonService::DeleteCheckpoint(grpc::ServerContext* ctx,
-                                             const v1::CheckpointRef* req, v1::Empty*) {
+grpc::Status DaemonService::DeleteCheckpoint(grpc::ServerContext* ctx, const v1::CheckpointRef* req,
+                                             v1::Empty*) {
   return Guarded("checkpoint delete", [&]() -> grpc::Status {
     auto caller = CallerOf(*ctx);
     if (!caller.ok()) return ToGrpc(caller.status());

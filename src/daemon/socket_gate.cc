@@ -18,7 +18,6 @@
 
 namespace stasis::daemon {
 
-
 Result<std::unique_ptr<SocketGate>> SocketGate::Open(const std::string& path,
                                                      const std::string& group) {
   std::optional<gid_t> gid;

@@ -240,7 +240,8 @@ Result<std::vector<criu::TaskCreds>> ReadStreamedImageCreds(
   std::vector<criu::TaskCreds> out;
   for (const auto& f : manifest.files) {
     if (!f.name.starts_with("core-") || !f.name.ends_with(".img")) continue;
-    if (f.size > (64u << 20)) return Status::Corruption("its image " + f.name + " is implausibly large");
+    if (f.size > (64u << 20))
+      return Status::Corruption("its image " + f.name + " is implausibly large");
     ASSIGN_OR_RETURN(auto image, reader->Open(f.name));
     std::string bytes;
     char buf[64 * 1024];

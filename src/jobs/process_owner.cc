@@ -159,4 +159,14 @@ Status CheckTreeOwnedBy(int pid, const Caller& caller) {
   return Status::OK();
 }
 
+std::optional<Caller> SoleOwnerOf(int pid) {
+  auto root = ReadTask(pid, pid);
+  if (!root.ok() || root->uids[0] == 0) return std::nullopt;
+  Caller owner;
+  owner.uid = root->uids[0];
+  owner.gid = root->gids[0];
+  if (!CheckTreeOwnedBy(pid, owner).ok()) return std::nullopt;
+  return owner;
+}
+
 }  // namespace stasis::jobs

@@ -4,6 +4,8 @@
 // itself: the rule of ptrace(2) "Ptrace access mode checking".
 #pragma once
 
+#include <optional>
+
 #include "common/caller.h"
 #include "common/status.h"
 
@@ -24,5 +26,10 @@ namespace stasis::jobs {
 // will not be in the checkpoint. The tree may change after the check; the
 // caller must freeze and check again, or accept that window.
 Status CheckTreeOwnedBy(int pid, const Caller& caller);
+
+// The one non-root user every task of the tree belongs to (by the rule
+// above, with the root task's uid and gid), or nullopt: root's, mixed, or
+// gone.
+std::optional<Caller> SoleOwnerOf(int pid);
 
 }  // namespace stasis::jobs

@@ -3,10 +3,10 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <sched.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -173,7 +173,8 @@ Result<int> SpawnJob(const JobSpec& spec) {
                  groups.size()};
   // Without CLONE_VM the child runs on its own copy of this stack.
   std::vector<char> stack(256 * 1024);
-  int pid = ::clone(ChildMain, stack.data() + stack.size(), CLONE_NEWPID | SIGCHLD, &args);
+  int flags = SIGCHLD | (spec.pid_namespace ? CLONE_NEWPID : 0);
+  int pid = ::clone(ChildMain, stack.data() + stack.size(), flags, &args);
   if (pid < 0) return ErrnoStatus("cannot start job: " + spec.argv[0], errno);
   report_w.Reset();
 

@@ -247,7 +247,7 @@ bool HmacSha256(const KeyBytes& key, std::string_view message,
 // --- EncryptionKey ---
 
 Result<EncryptionKey> EncryptionKey::FromFile(const std::string& path,
-                                             const std::string& what_kind) {
+                                              const std::string& what_kind) {
   const std::string what = what_kind + " " + path;
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return ErrnoStatus(what, errno);

@@ -208,7 +208,8 @@ TEST(ManifestSealTest, ManifestToJsonNeverWritesTheSeal) {
 
 TEST(ManifestSealTest, TheJobsOwnerRoundTrips) {
   const TestSigner signer("k", "s1-0123456789abcdef");
-  for (const std::string& json : {ManifestToJson(Sample()), SealedManifestJson(Sample(), &signer)}) {
+  for (const std::string& json :
+       {ManifestToJson(Sample()), SealedManifestJson(Sample(), &signer)}) {
     auto m = ManifestFromJson(json);
     ASSERT_TRUE(m.ok()) << m.status().ToString();
     EXPECT_EQ(m->job.uid, 1001u);
@@ -241,12 +242,14 @@ TEST(ManifestSealTest, AManifestWithoutOwnerIsRoots) {
 }
 
 TEST(ManifestSealTest, AnOwnerOfTheWrongTypeIsCorruption) {
-  for (const char* job : {R"({"uid": "1001"})", R"({"gid": [1]})", R"({"groups": 5})",
-                          R"({"groups": ["wheel"]})"}) {
+  for (const char* job :
+       {R"({"uid": "1001"})", R"({"gid": [1]})", R"({"groups": 5})", R"({"groups": ["wheel"]})",
+        // Ids that would wrap to root or to another user are refused too.
+        R"({"uid": 4294967296})", R"({"uid": -1})", R"({"uid": 1001.5})", R"({"gid": 4294967296})",
+        R"({"groups": [4294967296]})", R"({"groups": [-3]})"}) {
     SCOPED_TRACE(job);
-    auto m =
-        ManifestFromJson(std::string(R"({"format_version": 1, "kind": "plain", "job": )") + job +
-                         "}");
+    auto m = ManifestFromJson(std::string(R"({"format_version": 1, "kind": "plain", "job": )") +
+                              job + "}");
     ASSERT_FALSE(m.ok());
     EXPECT_EQ(m.status().code(), StatusCode::kCorruption) << m.status().ToString();
   }

@@ -224,11 +224,11 @@ TEST_F(CheckpointTrustTest, AStreamedManifestSealedWithAnotherKeyIsOtherKey) {
 
 TEST_F(CheckpointTrustTest, AnEditedStreamedManifestIsAltered) {
   const std::string json = SignedStreamJson(StreamSample(), *key_);
-  for (auto [from, to] : std::vector<std::pair<std::string, std::string>>{
-           {"\"pid\": 42", "\"pid\": 43"},
-           {"\"uid\": 1001", "\"uid\": 1002"},
-           {"\"shard-0.lz4\"", "\"shard-1.lz4\""},
-           {"\"size\": 5000", "\"size\": 5001"}}) {
+  for (auto [from, to] :
+       std::vector<std::pair<std::string, std::string>>{{"\"pid\": 42", "\"pid\": 43"},
+                                                        {"\"uid\": 1001", "\"uid\": 1002"},
+                                                        {"\"shard-0.lz4\"", "\"shard-1.lz4\""},
+                                                        {"\"size\": 5000", "\"size\": 5001"}}) {
     SCOPED_TRACE(from + " -> " + to);
     std::string edited = json;
     ReplaceOnce(&edited, from, to);
@@ -402,8 +402,7 @@ TEST_F(CheckpointTrustTest, AUserMayNotRestoreAnotherUsersSignedCheckpoint) {
     EXPECT_EQ(st.code(), StatusCode::kPermissionDenied);
     EXPECT_NE(st.message().find(kWhat), std::string::npos) << st.message();
     EXPECT_NE(st.message().find("belongs to another user"), std::string::npos) << st.message();
-    EXPECT_NE(st.message().find("uid " + std::to_string(owner)), std::string::npos)
-        << st.message();
+    EXPECT_NE(st.message().find("uid " + std::to_string(owner)), std::string::npos) << st.message();
   }
   // Sharing a group with the owner is not enough.
   Caller same_group = User(1001);
@@ -452,8 +451,8 @@ TEST_F(CheckpointTrustTest, AUserMayNotRestoreAnythingUnauthenticatedEvenUnderTr
 TEST_F(CheckpointTrustTest, TrustUnsignedIsForRootOnly) {
   config_.checkpoint_trust = "any";
   for (const archive::Manifest& m : {Unsigned(Sample(1001)), Signed(Sample(1001))}) {
-    Status st = Trust().Admit(User(1001), Trust().Of(m), m, false, /*trust_unsigned=*/true, kWhat,
-                              nullptr);
+    Status st =
+        Trust().Admit(User(1001), Trust().Of(m), m, false, /*trust_unsigned=*/true, kWhat, nullptr);
     ASSERT_FALSE(st.ok());
     EXPECT_EQ(st.code(), StatusCode::kPermissionDenied);
     EXPECT_NE(st.message().find("--trust-unsigned is for root only"), std::string::npos)

@@ -12,7 +12,7 @@ id "$MEMBER" >/dev/null 2>&1 || useradd -M -N -g nogroup -G "$GROUP" -s /usr/sbi
 MUID=$(id -u "$MEMBER")
 MGID=$(getent group nogroup | cut -d: -f3)
 OPS=$(getent group "$GROUP" | cut -d: -f3)
-trap 'rc=$?; pkill -KILL -u "$MEMBER" 2>/dev/null; userdel "$MEMBER" 2>/dev/null; groupdel "$GROUP" 2>/dev/null; (exit $rc); cleanup' EXIT
+trap 'rc=$?; pkill -KILL -u "$MEMBER" 2>/dev/null || true; userdel "$MEMBER" 2>/dev/null || true; groupdel "$GROUP" 2>/dev/null || true; (exit $rc); cleanup' EXIT
 
 start_s3 ckpt
 set_config group "\"$GROUP\""
@@ -104,8 +104,8 @@ N=$(last_count "$T/state/jobs/m-live/log")
 wait_for 10 count_at_least "$T/state/jobs/m-live/log" $((N + 3)) || fail "restored counter is stuck"
 
 as_member dump job m-live --dir s3://ckpt/member --stream 2 >/dev/null || fail "member's S3 dump failed"
-awscli s3api list-objects-v2 --bucket ckpt --prefix member/ --output text | grep -q manifest.json ||
-  fail "the AWS CLI sees no manifest under member/"
+objects=$(awscli s3api list-objects-v2 --bucket ckpt --prefix member/ --output text)
+echo "$objects" | grep -q manifest.json || fail "the AWS CLI sees no manifest under member/: $objects"
 as_member restore job m-live --dir s3://ckpt/member >/dev/null || fail "member's S3 restore failed"
 MPID=$(job_pid m-live)
 [ "$(uid_of "$MPID")" = "$MUID $MUID $MUID $MUID" ] || fail "the S3-restored job runs as $(uid_of "$MPID")"

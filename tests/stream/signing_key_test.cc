@@ -188,8 +188,8 @@ TEST_F(SigningKeyTest, AKeyFileOthersCanReadIsRefused) {
 
 TEST_F(SigningKeyTest, AMalformedKeyFileIsRefused) {
   const std::string hex(kKeyHex);
-  for (const std::string& bad :
-       {std::string(), hex.substr(0, 62) + "\n", hex + "00", "x" + hex.substr(1), "not a key"}) {
+  for (const std::string& bad : {std::string(), hex.substr(0, 62) + "\n", hex + "00",
+                                 "x" + hex.substr(1), std::string("not a key")}) {
     SCOPED_TRACE("contents of " + std::to_string(bad.size()) + " bytes");
     auto key = SigningKey::FromFile(WriteKeyFile("signing.key", bad));
     ASSERT_FALSE(key.ok());

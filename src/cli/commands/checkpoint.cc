@@ -43,7 +43,9 @@ int InspectCheckpoint(CliContext& ctx, const std::string& location) {
             << "Compression: " << c.compression() << "\n"
             << "Kind:        " << c.kind() << "\n"
             << "Host:        " << c.host() << " (kernel " << c.kernel() << ")\n"
-            << "CRIU:        " << c.criu_version() << "\n";
+            << "CRIU:        " << c.criu_version() << "\n"
+            << "Owner:       uid " << c.job().uid() << "\n"
+            << "Signature:   " << OrDash(c.authenticity()) << "\n";
   return 0;
 }
 

@@ -52,8 +52,7 @@ int RunRestore(CliContext& ctx, const RestoreArgs& a) {
   });
   if (!st.ok()) return Fail(RpcErrorMessage(st));
   // Said on stderr even with --output json: whoever restores should know.
-  if (!reply.unauthenticated().empty())
-    std::cerr << "warning: " << reply.unauthenticated() << "\n";
+  if (!reply.unauthenticated().empty()) std::cerr << "warning: " << reply.unauthenticated() << "\n";
   const auto& job = reply.job();
   if (ctx.json() && !a.attach) {
     auto j = JobToJson(job);
