@@ -5,11 +5,18 @@
 #include <deque>
 #include <future>
 
+#include "archive/sha256.h"
 #include "storage/location.h"
 
 namespace stasis::stream {
 
 namespace {
+
+bool DigestMatches(const std::string& stored, const std::string& sha256_hex) {
+  archive::Sha256 sha256;
+  sha256.Update(stored.data(), stored.size());
+  return sha256.FinishHex() == sha256_hex;
+}
 
 // Chunks fetched ahead of CRIU (or kept for a later slice) per open image:
 // with CRIU reading one large pages image, up to this many ranged reads are
@@ -149,6 +156,13 @@ class ChunkReader final : public storage::Reader {
                  std::string stored;
                  auto raw = std::make_shared<std::string>();
                  RETURN_IF_ERROR(store_->ReadRange(shard, ref.offset, ref.stored, &stored));
+                 // The digest the signed manifest vouches for, checked before
+                 // the decompressor sees a byte.
+                 if (!ref.sha256.empty() && !DigestMatches(stored, ref.sha256))
+                   return Status::Corruption("image " + source->name + " is damaged in " + shard +
+                                             " at offset " + std::to_string(ref.offset) +
+                                             " (digest mismatch); the checkpoint cannot be "
+                                             "restored");
                  if (cipher_ != nullptr) {
                    // Authenticated before anything else looks at it.
                    std::string opened;

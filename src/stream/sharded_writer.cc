@@ -7,6 +7,7 @@
 #include <cstring>
 #include <numeric>
 
+#include "archive/sha256.h"
 #include "storage/location.h"
 
 namespace stasis::stream {
@@ -220,6 +221,7 @@ void ShardedWriter::Work(size_t index) {
   Shard& shard = *shards_[index];
   std::string compressed;
   std::string sealed;
+  archive::Sha256 sha256;
   for (;;) {
     Chunk chunk;
     std::string file_name;
@@ -245,6 +247,12 @@ void ShardedWriter::Work(size_t index) {
       st = options_.cipher->Seal(ChunkPlace(file_name, chunk.seq), compressed.data(),
                                  compressed.size(), &sealed);
       stored = &sealed;
+    }
+    // The stored bytes' digest, which the signed manifest then vouches for;
+    // an encrypted chunk's tag does that already.
+    if (st.ok() && options_.cipher == nullptr) {
+      sha256.Update(stored->data(), stored->size());
+      ref.sha256 = sha256.FinishHex();
     }
     if (st.ok()) st = shard.writer->Append(stored->data(), stored->size());
     ref.stored = stored->size();

@@ -10,6 +10,21 @@ using nlohmann::json;
 
 namespace {
 
+bool IsLowerHex64(const std::string& s) {
+  if (s.size() != 64) return false;
+  for (char c : s)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+
+bool HasChunkDigests(const StreamManifest& m) {
+  for (const auto* list : {&m.files, &m.blobs})
+    for (const auto& f : *list)
+      for (const auto& c : f.chunks)
+        if (!c.sha256.empty()) return true;
+  return false;
+}
+
 json FilesToJson(const std::vector<StreamFile>& list) {
   json files = json::array();
   for (const auto& f : list) {
@@ -21,7 +36,10 @@ json FilesToJson(const std::vector<StreamFile>& list) {
     } else {
       json chunks = json::array();
       for (const auto& c : f.chunks)
-        chunks.push_back({c.shard, c.offset, c.stored, c.size, c.crc32});
+        if (c.sha256.empty())
+          chunks.push_back({c.shard, c.offset, c.stored, c.size, c.crc32});
+        else
+          chunks.push_back({c.shard, c.offset, c.stored, c.size, c.crc32, c.sha256});
       entry["chunks"] = std::move(chunks);
     }
     files.push_back(std::move(entry));
@@ -39,7 +57,10 @@ json ManifestJson(const StreamManifest& m) {
   archive::Manifest head = m.checkpoint;
   head.kind = "stream";
   head.files.clear();
-  int version = !m.encryption.cipher.empty() ? 3 : !m.blobs.empty() ? 2 : 1;
+  int version = !m.encryption.cipher.empty() ? 3
+                : HasChunkDigests(m)         ? 4
+                : !m.blobs.empty()           ? 2
+                                             : 1;
   json j = {{"format", "stasis-stream"},
             {"format_version", version},
             {"checkpoint", json::parse(archive::ManifestToJson(head))},
@@ -130,9 +151,13 @@ Result<StreamManifest> ParseStreamManifest(std::string_view text) {
         return bad(std::string("names an unsafe ") + what);
       uint64_t total = 0;
       for (const auto& c : f.at("chunks")) {
-        if (!c.is_array() || c.size() != 5) return bad("has a malformed chunk");
+        if (!c.is_array() || (c.size() != 5 && c.size() != 6)) return bad("has a malformed chunk");
         ChunkRef ref{c[0].get<uint32_t>(), c[1].get<uint64_t>(), c[2].get<uint64_t>(),
-                     c[3].get<uint64_t>(), c[4].get<uint32_t>()};
+                     c[3].get<uint64_t>(), c[4].get<uint32_t>(), ""};
+        if (c.size() == 6) {
+          ref.sha256 = c[5].get<std::string>();
+          if (!IsLowerHex64(ref.sha256)) return bad("has a malformed chunk digest");
+        }
         if (ref.shard >= m.shards.size() || ref.offset > m.shards[ref.shard].size ||
             ref.stored > m.shards[ref.shard].size - ref.offset)
           return bad("has a chunk of " + file->name + " outside its shard");

@@ -22,9 +22,11 @@
 namespace stasis::stream {
 
 // Version 1: files of chunks. Version 2: blobs and files of extents.
-// Version 3: encrypted chunks (an "encryption" section and a "mac"). Each
+// Version 3: encrypted chunks (an "encryption" section and a "mac").
+// Version 4: unencrypted chunks carry the SHA-256 of their stored bytes, so
+// that the signed manifest authenticates them (a CRC32 can be forged). Each
 // manifest is written with the lowest version that describes it.
-inline constexpr int kStreamFormatVersion = 3;
+inline constexpr int kStreamFormatVersion = 4;
 inline constexpr char kStreamManifestName[] = "manifest.json";
 
 struct ChunkRef {
@@ -33,6 +35,7 @@ struct ChunkRef {
   uint64_t stored = 0;  // bytes in the shard
   uint64_t size = 0;    // raw bytes
   uint32_t crc32 = 0;   // of the raw bytes
+  std::string sha256;   // hex, of the stored bytes; "" when encrypted (the tag does it)
 };
 
 // `size` bytes at `offset` of blob `blob`.

@@ -60,8 +60,8 @@ stream::StreamManifest StreamSample(uint32_t uid = 1001) {
   m.checkpoint.files.clear();
   m.checkpoint.total_bytes = 4108;
   m.shards = {{"shard-0.lz4", 5000}};
-  m.files = {{"inventory.img", 12, {{0, 0, 20, 12, 7}}, {}},
-             {"pages-1.img", 4096, {{0, 20, 3000, 4096, 9}}, {}}};
+  m.files = {{"inventory.img", 12, {{0, 0, 20, 12, 7, ""}}, {}},
+             {"pages-1.img", 4096, {{0, 20, 3000, 4096, 9, ""}}, {}}};
   return m;
 }
 

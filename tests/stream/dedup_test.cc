@@ -161,7 +161,7 @@ TEST(DedupManifestTest, ExtentsMustStayInsideTheirBlobAndAddUp) {
     ASSERT_FALSE(m.ok());
     EXPECT_EQ(m.status().code(), StatusCode::kCorruption);
   }
-  auto newer = StreamManifestFromJson(ManifestWith("[[0,0,4096]]", "4"));
+  auto newer = StreamManifestFromJson(ManifestWith("[[0,0,4096]]", "5"));
   ASSERT_FALSE(newer.ok());
   EXPECT_NE(newer.status().message().find("upgrade stasis"), std::string::npos);
 }
