@@ -5,7 +5,8 @@
 # a process rewriting its pages all the time (churn, which checks every page
 # against its own version table) is dumped with a pre-copy to S3 and to a
 # local directory, restored, dumped and restored again, and is consistent
-# each time; the frozen dump stored only part of its memory.
+# each time; the frozen dump of a job that writes little stores only a
+# small part of its memory.
 source "$(dirname "$0")/lib.sh"
 start_s3 ckpt
 start_daemon
@@ -23,8 +24,9 @@ wait_for 10 count_at_least "$LOG" 5 || fail "counter did not start counting"
 stasis dump job counter --pre-dump >"$T/dump.out" || fail "pre-dump of the counter failed"
 grep -q "pre-copy" "$T/dump.out" || fail "the dump does not report its pre-copy: $(cat "$T/dump.out")"
 prefix=$(last_checkpoint counter)
-[ "$(manifest_field "$prefix/manifest.json" 'm["format_version"]')" = 2 ] ||
-  fail "a pre-copied checkpoint should have manifest format 2"
+# Blobs (version 2) whose chunks carry digests (version 4, which has both).
+[ "$(manifest_field "$prefix/manifest.json" 'm["format_version"]')" = 4 ] ||
+  fail "a pre-copied, signed checkpoint should have manifest format 4"
 manifest_field "$prefix/manifest.json" '[b["name"] for b in m["blobs"]]' | grep -q precopy-1 ||
   fail "no pre-copy blob in $prefix/manifest.json"
 before=$(last_count "$LOG")
@@ -69,7 +71,6 @@ for dir in s3://ckpt/pre "$CKPT"; do
   read -r pre changed < <(manifest_field "$T/manifest.json" \
     '" ".join(str(sum(b["size"] for b in m["blobs"] if b["name"].startswith(p))) for p in ("precopy-", "changed-pages-"))')
   [ "$pre" -ge $((MIB * 1024 * 1024)) ] || fail "the pre-copy stored $pre bytes of $MIB MiB"
-  [ "$changed" -lt $((MIB * 1024 * 1024 / 2)) ] || fail "the frozen dump stored $changed bytes: most of the memory"
   stasis restore job churn >/dev/null || fail "restore of $path failed"
   verify
   now=$MUTATIONS
@@ -77,4 +78,20 @@ for dir in s3://ckpt/pre "$CKPT"; do
   log "churn $MIB MiB to $dir: pre-copy stored $pre bytes, the frozen dump $changed; $(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("pre-copy %.2f s, frozen %.2f s (CRIU %.2f s), total %.2f s" % (d["precopy_seconds"], d["frozen_seconds"], d["criu_seconds"], d["total_seconds"]))' "$T/dump.json")"
   last=$now
 done
+
+# How much the frozen dump stores depends on how fast the job writes while
+# it is copied, which on a busy machine is anyone's guess; so that claim is
+# checked on a job that writes almost nothing (churn's slowest rate): its
+# frozen dump stores a small part of what the pre-copy did.
+stasis job kill churn >/dev/null
+stasis run process --jid quiet -- "$WORKLOADS/churn" "$MIB" 0 >/dev/null
+wait_for 60 grep -q ready "$(job_log quiet)" || fail "quiet churn did not start"
+stasis dump job quiet --pre-dump --stream 2 >/dev/null || fail "pre-dump of the quiet job failed"
+cp "$(last_checkpoint quiet)/manifest.json" "$T/quiet.json"
+read -r pre changed < <(manifest_field "$T/quiet.json" \
+  '" ".join(str(sum(b["size"] for b in m["blobs"] if b["name"].startswith(p))) for p in ("precopy-", "changed-pages-"))')
+[ "$pre" -ge $((MIB * 1024 * 1024)) ] || fail "the pre-copy stored $pre bytes of $MIB MiB"
+[ "$changed" -lt $((MIB * 1024 * 1024 / 2)) ] ||
+  fail "the frozen dump of a quiet job stored $changed bytes: most of the memory"
+log "quiet $MIB MiB: pre-copy stored $pre bytes, the frozen dump $changed"
 [ "$(open_uploads ckpt)" = 0 ] || fail "multipart uploads were left open"
