@@ -7,6 +7,19 @@
 # directories (hostile archives aim at a canary directory, and the CLI runs
 # in an empty directory that must stay empty).
 source "$(dirname "$0")/lib.sh"
+# A member of the daemon's group, for the rows of what a member may not do.
+GROUP=stasis-e2e-table
+MEMBER=stasis-e2e-tabler
+getent group "$GROUP" >/dev/null || groupadd "$GROUP"
+id "$MEMBER" >/dev/null 2>&1 || useradd -M -N -g nogroup -G "$GROUP" -s /usr/sbin/nologin "$MEMBER"
+trap 'rc=$?; pkill -KILL -u "$MEMBER" 2>/dev/null || true; userdel "$MEMBER" 2>/dev/null || true; groupdel "$GROUP" 2>/dev/null || true; (exit $rc); cleanup' EXIT
+set_config group "\"$GROUP\""
+chmod 755 "$T"
+chmod 644 "$STASIS_CONFIG"
+as_member() {
+  setpriv --reuid="$(id -u "$MEMBER")" --regid="$(getent group nogroup | cut -d: -f3)" \
+    --groups="$(getent group "$GROUP" | cut -d: -f3)" -- "$STASIS_BIN" "$@"
+}
 start_daemon
 DAEMON=$(daemon_pid)
 
@@ -16,6 +29,9 @@ stasis dump job v --leave-running --compression none --name good >/dev/null || f
 stasis dump job v --leave-running --stream 2 --name good-stream >/dev/null || fail "good streamed dump failed"
 GOOD=$CKPT/good.tar
 GOODS=$CKPT/good-stream
+chmod 755 "$CKPT"
+chmod 644 "$GOOD"  # readable by the member: only the daemon's rules refuse it
+(cd / && as_member run process --jid mine -- sleep 100000 >/dev/null) || fail "the member's job did not start"
 
 B=$T/bad            # the hostile inputs
 CANARY=$T/canary    # what they aim at
@@ -71,6 +87,18 @@ aws.sse                                     :: STASIS_CONFIG=$B/cfg-sse.json sta
 checkpoint.trust.*not one of signed, any    :: STASIS_CONFIG=$B/cfg-trust.json stasis config show
 checkpoint.signing_key_file.*absolute       :: STASIS_CONFIG=$B/cfg-signing-key.json stasis config show
 config file .* does not exist               :: STASIS_CONFIG=$B/no-such-config.json stasis config show
+# -- a member of the daemon's group, on what is not theirs
+job 'v' belongs to another user             :: as_member job kill v
+job 'v' belongs to another user             :: as_member dump job v
+job 'v' belongs to another user             :: as_member job delete v --force
+job 'v' belongs to another user             :: as_member restore job v
+process 1 belongs to another user           :: as_member dump process 1
+belongs to another user                     :: as_member restore process --path "$GOOD"
+belongs to another user                     :: as_member checkpoint delete "$GOOD"
+--trust-unsigned is for root only           :: as_member restore process --path "$GOOD" --trust-unsigned
+not writable|not accessible                 :: as_member dump job mine --dir /etc
+not accessible                              :: as_member dump job mine --dir /root
+not accessible|Permission denied            :: as_member checkpoint copy "$GOOD" /root/
 # -- hostile plain archives
 unsafe|\.\.|outside|refus                   :: stasis restore process --path "$B/dotdot.tar"
 unsafe|absolute|outside|refus               :: stasis restore process --path "$B/absolute.tar"
@@ -130,6 +158,6 @@ done <<<"$ROWS"
 [ -z "$(ls -A "$T/state/work" 2>/dev/null)" ] || fail "work files left: $(ls -A "$T/state/work")"
 [ "$(job_status v)" = running ] || fail "the job is $(job_status v) after the bad input"
 n=$(stasis -o json job list | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
-[ "$n" = 1 ] || fail "bad input registered jobs: $n jobs"
+[ "$n" = 2 ] || fail "bad input registered jobs: $n jobs (v and the member's are expected)"
 log "BADINPUT rows=$rows failed_clearly=$rows crashes=0 escapes=0"
 log PASS
