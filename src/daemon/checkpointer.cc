@@ -383,6 +383,19 @@ Result<DumpOutcome> Checkpointer::Dump(const DumpTarget& target, const DumpSetti
       return streamed.status().WithContext("checkpoint of " + what +
                                            " failed (the process was resumed)");
     }
+    // A process not started by stasis may have changed its ids between the
+    // ownership check and the freeze (a set-uid exec); the images say what
+    // was frozen.
+    if (!s.caller.is_root()) {
+      Status frozen = CheckStreamedFrozenCreds(s.caller, store, location);
+      if (!frozen.ok()) {
+        Status removed = DeleteStreamed(store.get(), location);
+        if (!removed.ok())
+          STASIS_LOG(Error) << "cannot remove " << location << ": " << removed.message();
+        ResumeTree(pid);
+        return frozen.WithContext("checkpoint of " + what + " refused (the process was resumed)");
+      }
+    }
     criu_seconds = streamed->criu_seconds;
     // The freeze began when CRIU started, after the pre-copy.
     t_freeze = streamed->frozen_at;
@@ -410,6 +423,9 @@ Result<DumpOutcome> Checkpointer::Dump(const DumpTarget& target, const DumpSetti
       STASIS_LOG(Warn) << "dump of " << what << " failed; process resumed: " << st.message();
       return st.WithContext("checkpoint of " + what + " failed (the process was resumed)");
     };
+    // What was frozen must still be the caller's (see the streamed case).
+    Status frozen = CheckImageCreds(s.caller, images);
+    if (!frozen.ok()) return fail(frozen);
     auto writer = store->NewWriter(location);
     if (!writer.ok()) return fail(writer.status());
     progress.SetPhase("writing " + location);
@@ -549,6 +565,25 @@ Result<RestoreOutcome> Checkpointer::Restore(const RestoreSettings& s) {
   return AdoptRestored(jid, spec, manifest, *pid, t_criu, t_start, warning);
 }
 
+Status Checkpointer::CheckStreamedImageCreds(const Caller& caller,
+                                             const std::shared_ptr<storage::Storage>& store,
+                                             const std::string& location,
+                                             const stream::StreamManifest& manifest,
+                                             const stream::ChunkCipher* cipher) {
+  if (caller.is_root()) return Status::OK();
+  ASSIGN_OR_RETURN(auto tasks, ReadStreamedImageCreds(store, location, manifest, cipher));
+  return criu::CheckImagesRunAs(tasks, caller.uid, caller.gid,
+                                {caller.groups.begin(), caller.groups.end()});
+}
+
+Status Checkpointer::CheckStreamedFrozenCreds(const Caller& caller,
+                                              const std::shared_ptr<storage::Storage>& store,
+                                              const std::string& location) {
+  ASSIGN_OR_RETURN(stream::StreamManifest m, stream::ReadStreamManifest(store.get(), location));
+  ASSIGN_OR_RETURN(auto cipher, CipherToRestore(*config_, m));
+  return CheckStreamedImageCreds(caller, store, location, m, cipher ? &*cipher : nullptr);
+}
+
 Status Checkpointer::CheckImageCreds(const Caller& caller, const std::string& images_dir) {
   if (caller.is_root()) return Status::OK();
   ASSIGN_OR_RETURN(auto tasks, criu::ReadImageCreds(images_dir));
@@ -614,15 +649,9 @@ Result<RestoreOutcome> Checkpointer::RestoreFromStream(
   std::string warning;
   RETURN_IF_ERROR(trust_.Admit(s.caller, trust_.Of(*streamed), manifest, opener != nullptr,
                                s.trust_unsigned, location, &warning));
-  if (!s.caller.is_root()) {
-    auto tasks = ReadStreamedImageCreds(store, location, *streamed, opener);
-    Status creds = tasks.ok()
-                       ? criu::CheckImagesRunAs(*tasks, s.caller.uid, s.caller.gid,
-                                                {s.caller.groups.begin(), s.caller.groups.end()})
-                       : tasks.status();
-    if (!creds.ok())
-      return creds.WithContext("cannot restore " + location + " (nothing was started)");
-  }
+  Status creds = CheckStreamedImageCreds(s.caller, store, location, *streamed, opener);
+  if (!creds.ok())
+    return creds.WithContext("cannot restore " + location + " (nothing was started)");
   ASSIGN_OR_RETURN(std::string work_path, NewWorkDir("restore"));
   WorkDir work(work_path);
   std::string images = work.path() + "/images";

@@ -117,8 +117,19 @@ class Checkpointer {
                                      bool is_prefix, uint64_t size_if_known);
   // The newest checkpoint of `jid` that the restore `s` would accept.
   Result<std::string> LatestLocationFor(const std::string& jid, const RestoreSettings& s);
-  // Non-root restores: the images' task credentials must be the caller's.
+  // For a non-root caller, the task credentials in the images must all be
+  // the caller's (criu/image_creds.h): before a restore, and after a dump
+  // froze the tree. OK for root.
   Status CheckImageCreds(const Caller& caller, const std::string& images_dir);
+  Status CheckStreamedImageCreds(const Caller& caller,
+                                 const std::shared_ptr<storage::Storage>& store,
+                                 const std::string& location,
+                                 const stream::StreamManifest& manifest,
+                                 const stream::ChunkCipher* cipher);
+  // The same, reading the committed streamed checkpoint at `location`.
+  Status CheckStreamedFrozenCreds(const Caller& caller,
+                                  const std::shared_ptr<storage::Storage>& store,
+                                  const std::string& location);
   Result<std::string> NewWorkDir(const std::string& prefix);
   // Registers a restored tree as job `jid` and times the restore.
   Result<RestoreOutcome> AdoptRestored(const std::string& jid, const JobSpec& spec,
