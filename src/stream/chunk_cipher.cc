@@ -47,16 +47,7 @@ Status OpenSslError(std::string_view what) {
   return Status::Internal(std::string(what) + " failed: " + reason);
 }
 
-std::string ToHex(const unsigned char* bytes, size_t size) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * size);
-  for (size_t i = 0; i < size; ++i) {
-    out += kDigits[bytes[i] >> 4];
-    out += kDigits[bytes[i] & 15];
-  }
-  return out;
-}
+using internal::ToHex;
 
 int HexDigitValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -228,18 +219,9 @@ Result<bool> GcmOpen(const unsigned char* key, std::string_view aad, const std::
   return true;
 }
 
-// HMAC-SHA256; false only if OpenSSL fails.
 bool HmacSha256(const KeyBytes& key, std::string_view message,
                 std::array<unsigned char, kMacBytes>* mac) {
-  size_t mac_size = 0;
-  if (EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, key.data(), key.size(),
-                reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac->data(),
-                mac->size(), &mac_size) == nullptr ||
-      mac_size != kMacBytes) {
-    ERR_clear_error();
-    return false;
-  }
-  return true;
+  return internal::HmacSha256(key.data(), key.size(), message, mac);
 }
 
 }  // namespace
@@ -374,6 +356,30 @@ bool ChunkCipher::VerifyMac(std::string_view message, std::string_view mac_hex) 
 // --- internal ---
 
 namespace internal {
+
+std::string ToHex(const unsigned char* bytes, size_t size) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * size);
+  for (size_t i = 0; i < size; ++i) {
+    out += kDigits[bytes[i] >> 4];
+    out += kDigits[bytes[i] & 15];
+  }
+  return out;
+}
+
+bool HmacSha256(const unsigned char* key, size_t key_size, std::string_view message,
+                std::array<unsigned char, 32>* mac) {
+  size_t mac_size = 0;
+  if (EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, key, key_size,
+                reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac->data(),
+                mac->size(), &mac_size) == nullptr ||
+      mac_size != mac->size()) {
+    ERR_clear_error();
+    return false;
+  }
+  return true;
+}
 
 Status GcmSealWithNonce(std::string_view key, std::string_view nonce, std::string_view aad,
                         const char* data, size_t size, std::string* out) {

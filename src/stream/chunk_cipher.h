@@ -99,6 +99,12 @@ class ChunkCipher {
 
 namespace internal {
 
+// Lowercase hex of `size` bytes; shared with the signing key.
+std::string ToHex(const unsigned char* bytes, size_t size);
+// HMAC-SHA256 of `message`; false only if OpenSSL fails.
+bool HmacSha256(const unsigned char* key, size_t key_size, std::string_view message,
+                std::array<unsigned char, 32>* mac);
+
 // AES-256-GCM with a caller-chosen nonce, for known-answer tests only (a
 // repeated nonce breaks GCM; real chunks go through ChunkCipher::Seal).
 // out = nonce || ciphertext || tag. `key` is 32 bytes, `nonce` 12.

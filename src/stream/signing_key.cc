@@ -20,29 +20,8 @@ constexpr std::string_view kIdLabel = "stasis signing key id v1";
 constexpr std::string_view kMacLabel = "stasis manifest mac v1";
 constexpr char kWhat[] = "signing key file";
 
-std::string Hex(const unsigned char* p, size_t n) {
-  static const char digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * n);
-  for (size_t i = 0; i < n; ++i) {
-    out.push_back(digits[p[i] >> 4]);
-    out.push_back(digits[p[i] & 15]);
-  }
-  return out;
-}
-
-bool Hmac(const unsigned char* key, size_t key_size, std::string_view message,
-          std::array<unsigned char, 32>* out) {
-  size_t n = 0;
-  if (EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, key, key_size,
-                reinterpret_cast<const unsigned char*>(message.data()), message.size(), out->data(),
-                out->size(), &n) == nullptr ||
-      n != out->size()) {
-    ERR_clear_error();
-    return false;
-  }
-  return true;
-}
+using internal::HmacSha256;
+using internal::ToHex;
 
 // Writes a fresh random key to `path`; AlreadyExists when another process
 // made one first (the caller then reads that one).
@@ -50,7 +29,7 @@ Status CreateKeyFile(const std::string& path) {
   KeyBytes bytes;
   if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1)
     return Status::Internal("cannot draw a random signing key");
-  std::string text = Hex(bytes.data(), bytes.size()) + "\n";
+  std::string text = ToHex(bytes.data(), bytes.size()) + "\n";
   OPENSSL_cleanse(bytes.data(), bytes.size());
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (!fd.valid()) {
@@ -73,7 +52,7 @@ Status CreateKeyFile(const std::string& path) {
 
 SigningKey::SigningKey(const EncryptionKey& key) : key_(key.bytes_) {
   std::array<unsigned char, 32> derived;
-  if (Hmac(key_.data(), key_.size(), kMacLabel, &derived))
+  if (HmacSha256(key_.data(), key_.size(), kMacLabel, &derived))
     std::copy(derived.begin(), derived.end(), mac_key_.begin());
   OPENSSL_cleanse(derived.data(), derived.size());
   unsigned char digest[EVP_MAX_MD_SIZE];
@@ -83,7 +62,7 @@ SigningKey::SigningKey(const EncryptionKey& key) : key_(key.bytes_) {
       EVP_DigestUpdate(ctx, kIdLabel.data(), kIdLabel.size()) == 1 &&
       EVP_DigestUpdate(ctx, key_.data(), key_.size()) == 1 &&
       EVP_DigestFinal_ex(ctx, digest, &size) == 1) {
-    id_ = "s1-" + Hex(digest, 8);
+    id_ = "s1-" + ToHex(digest, 8);
   } else {
     ERR_clear_error();
     id_ = "s1-unknown";
@@ -115,8 +94,8 @@ std::string SigningKey::KeyId() const {
 
 std::string SigningKey::Mac(std::string_view text) const {
   std::array<unsigned char, 32> mac;
-  if (!Hmac(mac_key_.data(), mac_key_.size(), text, &mac)) return "";
-  return Hex(mac.data(), mac.size());
+  if (!HmacSha256(mac_key_.data(), mac_key_.size(), text, &mac)) return "";
+  return ToHex(mac.data(), mac.size());
 }
 
 bool SigningKey::Verify(std::string_view text, std::string_view mac_hex) const {
@@ -126,7 +105,7 @@ bool SigningKey::Verify(std::string_view text, std::string_view mac_hex) const {
 }
 
 std::string SigningKey::SecretHex() const {
-  return Hex(key_.data(), key_.size());
+  return ToHex(key_.data(), key_.size());
 }
 
 }  // namespace stasis::stream
